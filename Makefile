@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm-pfec entry points.  The two that matter:
+#   make run     build what is missing, boot, load kvm_pfec.ko, run the demo
+#   make check   every test: host, KUnit, KVM selftests; ends "N passed, ..."
+#
+# The others are the steps those two take, for working on one piece.
+# KVM_PFEC_CACHE (default ~/.cache/kvm-pfec) holds the toolchain extras, the
+# kernel tree and build, and the test results.
+
+.PHONY: run check setup kernel module clippy selftests host-test vm-shell clean help
+
+run:
+	@bash scripts/run.sh
+
+check:
+	@bash scripts/check.sh
+
+setup:
+	@bash scripts/setup.sh
+
+kernel: setup
+	@bash scripts/kernel.sh
+
+module: kernel
+	@bash scripts/module.sh
+
+# Build the module with clippy, as the kernel does: `make LLVM=-19 CLIPPY=1`.
+clippy: kernel
+	@bash scripts/module.sh CLIPPY=1 modules
+
+selftests: kernel
+	@bash scripts/selftests.sh
+
+host-test:
+	cargo test
+
+# An interactive shell in the VM, with the module built.
+vm-shell: module
+	@bash scripts/vm.sh
+
+clean:
+	@bash scripts/module.sh clean
+	cargo clean
+
+help:
+	@sed -n '3,10p' Makefile

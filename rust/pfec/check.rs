@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Test cases shared by `cargo test` on the host and KUnit in the kernel.
+//!
+//! A case is a plain `fn() -> Outcome`.  [`check!`] and [`check_eq!`] return a
+//! [`Failure`] that names the file, line and expression, instead of
+//! panicking, because a panic in the kernel is not a test failure but a crash.
+//!
+//! [`for_each_case!`] is the one list of cases.  Each runner passes it a macro
+//! that turns the list into its own form: `#[test]` functions on the host,
+//! a `kunit_case` array in the module.
+
+use core::fmt;
+
+/// Why a case failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The source file of the failed check.
+    pub file: &'static str,
+    /// Its line.
+    pub line: u32,
+    /// The check, as written.
+    pub what: &'static str,
+    /// For `check_eq!`: the two values, when they fit in a `u64`.
+    pub values: Option<(u64, u64)>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: check failed: {}", self.file, self.line, self.what)?;
+        if let Some((left, right)) = self.values {
+            write!(f, " (left {left:#x}, right {right:#x})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of one test case.
+pub type Outcome = Result<(), Failure>;
+
+/// Fails the current case unless the condition holds.
+#[macro_export]
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            return Err($crate::pfec::check::Failure {
+                file: file!(),
+                line: line!(),
+                what: stringify!($cond),
+                values: None,
+            });
+        }
+    };
+}
+
+/// Fails the current case unless two values convertible to `u64` are equal.
+#[macro_export]
+macro_rules! check_eq {
+    ($left:expr, $right:expr) => {{
+        let (left, right): (u64, u64) = (($left).into(), ($right).into());
+        if left != right {
+            return Err($crate::pfec::check::Failure {
+                file: file!(),
+                line: line!(),
+                what: concat!(stringify!($left), " == ", stringify!($right)),
+                values: Some((left, right)),
+            });
+        }
+    }};
+}
+
+/// Calls `$runner!` with every suite and its cases: the single list of what
+/// the host and KUnit run.
+#[macro_export]
+macro_rules! for_each_case {
+    ($runner:ident) => {
+        $runner! {
+            error_code: [
+                hw_bits_and_synthetic_flags_are_disjoint,
+                sanitize_keeps_every_hardware_bit,
+                sanitize_reports_every_colliding_bit,
+                sanitize_is_idempotent,
+                synthetic_flags_reach_kvm_only_through_fault_code,
+            ],
+        }
+    };
+}

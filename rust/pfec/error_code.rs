@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Page-fault error codes, typed by who defines the bits.
+//!
+//! KVM passes one `u64` down its page-fault path.  Its low bits come from
+//! hardware: the #PF error code (Intel SDM vol. 3, 4.7; AMD APM vol. 2, 8.4.2)
+//! or, for a nested page fault, EXITINFO1 of the #NPF exit (APM vol. 2,
+//! 15.25.6).  KVM also sets flags of its own in bits that hardware does not
+//! define today (`arch/x86/include/asm/kvm_host.h`):
+//!
+//! | bit | name                    | defined by |
+//! |-----|-------------------------|------------|
+//! | 0   | `PFERR_PRESENT_MASK`    | hardware   |
+//! | 1   | `PFERR_WRITE_MASK`      | hardware   |
+//! | 2   | `PFERR_USER_MASK`       | hardware   |
+//! | 3   | `PFERR_RSVD_MASK`       | hardware   |
+//! | 4   | `PFERR_FETCH_MASK`      | hardware   |
+//! | 5   | `PFERR_PK_MASK`         | hardware   |
+//! | 6   | `PFERR_SHADOW_STACK`    | hardware   |
+//! | 15  | `PFERR_SGX_MASK`        | hardware   |
+//! | 31  | `PFERR_GUEST_RMP_MASK`  | hardware   |
+//! | 32  | `PFERR_GUEST_FINAL_MASK`| hardware   |
+//! | 33  | `PFERR_GUEST_PAGE_MASK` | hardware   |
+//! | 34  | `PFERR_GUEST_ENC_MASK`  | hardware   |
+//! | 35  | `PFERR_GUEST_SIZEM_MASK`| hardware   |
+//! | 36  | `PFERR_GUEST_VMPL_MASK` | hardware   |
+//! | 48  | `PFERR_IMPLICIT_ACCESS` | KVM        |
+//! | 49  | `PFERR_PRIVATE_ACCESS`  | KVM        |
+//!
+//! Nothing stops future hardware from defining bits 48 or 49 (seed 000).  So
+//! a raw hardware value is never trusted as a KVM error code: it goes through
+//! [`HwErrorCode::sanitize`], which splits off the bits that collide with
+//! KVM's flags.  A [`HwErrorCode`] can never hold a synthetic bit, and a
+//! [`SyntheticFlags`] can never hold a hardware bit; the two meet only in a
+//! [`FaultCode`], whose [`FaultCode::to_kvm`] gives the `u64` that KVM's C
+//! code consumes.
+
+/// Architectural error-code bits.
+pub mod hw {
+    /// The fault was on a present page (else: not-present).
+    pub const PRESENT: u64 = 1 << 0;
+    /// The access was a write.
+    pub const WRITE: u64 = 1 << 1;
+    /// The access was from CPL 3.
+    pub const USER: u64 = 1 << 2;
+    /// A reserved bit was set in a paging-structure entry.  KVM uses this
+    /// for emulated MMIO.
+    pub const RSVD: u64 = 1 << 3;
+    /// The access was an instruction fetch.
+    pub const FETCH: u64 = 1 << 4;
+    /// Protection-key violation.
+    pub const PK: u64 = 1 << 5;
+    /// Shadow-stack access.
+    pub const SHADOW_STACK: u64 = 1 << 6;
+    /// SGX (EPCM) violation.
+    pub const SGX: u64 = 1 << 15;
+    /// SEV-SNP: RMP violation.
+    pub const GUEST_RMP: u64 = 1 << 31;
+    /// #NPF: the fault was on the final guest physical address.
+    pub const GUEST_FINAL: u64 = 1 << 32;
+    /// #NPF: the fault was on a guest page-table walk.
+    pub const GUEST_PAGE: u64 = 1 << 33;
+    /// SEV-SNP: the access was to encrypted (private) memory.
+    pub const GUEST_ENC: u64 = 1 << 34;
+    /// SEV-SNP: page-size mismatch.
+    pub const GUEST_SIZEM: u64 = 1 << 35;
+    /// SEV-SNP: VMPL violation.
+    pub const GUEST_VMPL: u64 = 1 << 36;
+
+    /// Every bit named above.
+    pub const KNOWN: u64 = PRESENT
+        | WRITE
+        | USER
+        | RSVD
+        | FETCH
+        | PK
+        | SHADOW_STACK
+        | SGX
+        | GUEST_RMP
+        | GUEST_FINAL
+        | GUEST_PAGE
+        | GUEST_ENC
+        | GUEST_SIZEM
+        | GUEST_VMPL;
+}
+
+/// KVM's `PFERR_IMPLICIT_ACCESS`: an implicit supervisor access, for SMAP
+/// checks while emulating.
+pub const PFERR_IMPLICIT_ACCESS: u64 = 1 << 48;
+/// KVM's `PFERR_PRIVATE_ACCESS`: the fault is on private memory.
+pub const PFERR_PRIVATE_ACCESS: u64 = 1 << 49;
+/// KVM's `PFERR_SYNTHETIC_MASK`: every flag KVM defines itself.
+pub const PFERR_SYNTHETIC_MASK: u64 = PFERR_IMPLICIT_ACCESS | PFERR_PRIVATE_ACCESS;
+
+/// An error code as hardware reported it, with any bit that collides with
+/// KVM's synthetic flags removed.
+///
+/// # Invariants
+///
+/// `self.0 & PFERR_SYNTHETIC_MASK == 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct HwErrorCode(u64);
+
+/// Bits that hardware reported in positions KVM uses for its own flags.
+///
+/// Non-empty means hardware has started using bits 48-49, and KVM's flags
+/// must move: the caller WARNs once and counts it.
+///
+/// # Invariants
+///
+/// `self.0 & !PFERR_SYNTHETIC_MASK == 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Collision(u64);
+
+impl HwErrorCode {
+    /// No bit set.
+    pub const EMPTY: Self = Self(0);
+
+    /// Splits a raw hardware value into the error code KVM may use and the
+    /// bits that collide with KVM's synthetic flags.
+    pub const fn sanitize(raw: u64) -> (Self, Collision) {
+        // INVARIANT: the masks are complements of each other.
+        (
+            Self(raw & !PFERR_SYNTHETIC_MASK),
+            Collision(raw & PFERR_SYNTHETIC_MASK),
+        )
+    }
+
+    /// The raw bits; never a synthetic one.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// Whether every bit of `mask` (a [`hw`] constant) is set.
+    pub const fn has(self, mask: u64) -> bool {
+        self.0 & mask == mask
+    }
+
+    /// A reserved-bit fault, i.e. emulated MMIO for KVM.
+    pub const fn is_rsvd(self) -> bool {
+        self.has(hw::RSVD)
+    }
+}
+
+impl Collision {
+    /// Whether hardware set no synthetic bit: the normal case.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The colliding bits, for the log and the counter.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+}
+
+/// KVM-defined error-code flags.
+///
+/// # Invariants
+///
+/// `self.0 & !PFERR_SYNTHETIC_MASK == 0`, and `PFERR_PRIVATE_ACCESS` is set
+/// only by [`SyntheticFlags::with_private`], which needs the private-access
+/// decision's proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct SyntheticFlags(u64);
+
+impl SyntheticFlags {
+    /// No flag set.
+    pub const NONE: Self = Self(0);
+    /// `PFERR_IMPLICIT_ACCESS` alone.
+    pub const IMPLICIT_ACCESS: Self = Self(PFERR_IMPLICIT_ACCESS);
+
+    /// The raw bits; never a hardware one.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// Whether `PFERR_PRIVATE_ACCESS` is set.
+    pub const fn is_private(self) -> bool {
+        self.0 & PFERR_PRIVATE_ACCESS != 0
+    }
+}
+
+/// A hardware error code together with KVM's flags for it: what
+/// `kvm_mmu_page_fault()` works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultCode {
+    /// What hardware said.
+    pub hw: HwErrorCode,
+    /// What KVM added.
+    pub synthetic: SyntheticFlags,
+}
+
+impl FaultCode {
+    /// A fault as hardware reported it, before KVM added anything.
+    pub const fn from_hw(hw: HwErrorCode) -> Self {
+        Self {
+            hw,
+            synthetic: SyntheticFlags::NONE,
+        }
+    }
+
+    /// The `u64` that KVM's C code consumes.
+    pub const fn to_kvm(self) -> u64 {
+        self.hw.0 | self.synthetic.0
+    }
+}
+
+/// Test cases, run by `cargo test` and by KUnit.
+pub mod cases {
+    use super::*;
+    use crate::pfec::check::Outcome;
+    use crate::{check, check_eq};
+
+    /// No architectural bit overlaps KVM's flags, which are bits 48 and 49.
+    pub fn hw_bits_and_synthetic_flags_are_disjoint() -> Outcome {
+        check_eq!(hw::KNOWN & PFERR_SYNTHETIC_MASK, 0u64);
+        check_eq!(PFERR_SYNTHETIC_MASK, (1u64 << 48) | (1u64 << 49));
+        Ok(())
+    }
+
+    /// Every bit outside the synthetic mask passes through sanitizing unchanged.
+    pub fn sanitize_keeps_every_hardware_bit() -> Outcome {
+        for bit in 0..64 {
+            let raw = 1u64 << bit;
+            let (code, collision) = HwErrorCode::sanitize(raw);
+            if raw & PFERR_SYNTHETIC_MASK == 0 {
+                check_eq!(code.bits(), raw);
+                check!(collision.is_empty());
+            }
+        }
+        let (code, _) = HwErrorCode::sanitize(hw::KNOWN);
+        check_eq!(code.bits(), hw::KNOWN);
+        Ok(())
+    }
+
+    /// Every bit inside the synthetic mask is moved to the collision, none lost.
+    pub fn sanitize_reports_every_colliding_bit() -> Outcome {
+        for raw in [
+            PFERR_IMPLICIT_ACCESS,
+            PFERR_PRIVATE_ACCESS,
+            PFERR_SYNTHETIC_MASK,
+            u64::MAX,
+            hw::WRITE | PFERR_PRIVATE_ACCESS,
+        ] {
+            let (code, collision) = HwErrorCode::sanitize(raw);
+            check_eq!(collision.bits(), raw & PFERR_SYNTHETIC_MASK);
+            check_eq!(code.bits(), raw & !PFERR_SYNTHETIC_MASK);
+            check_eq!(code.bits() | collision.bits(), raw);
+        }
+        Ok(())
+    }
+
+    /// A sanitized code sanitizes to itself, with no collision.
+    pub fn sanitize_is_idempotent() -> Outcome {
+        let mut raw = 0x0123_4567_89ab_cdefu64;
+        for _ in 0..256 {
+            // xorshift64: a fixed, reproducible spread of 64-bit patterns.
+            raw ^= raw << 13;
+            raw ^= raw >> 7;
+            raw ^= raw << 17;
+            let (once, _) = HwErrorCode::sanitize(raw);
+            let (twice, collision) = HwErrorCode::sanitize(once.bits());
+            check_eq!(once.bits(), twice.bits());
+            check!(collision.is_empty());
+        }
+        Ok(())
+    }
+
+    /// KVM's `u64` carries a synthetic flag only when the [`FaultCode`] has it.
+    pub fn synthetic_flags_reach_kvm_only_through_fault_code() -> Outcome {
+        let (hw, _) = HwErrorCode::sanitize(hw::PRESENT | hw::WRITE | PFERR_IMPLICIT_ACCESS);
+        let fault = FaultCode::from_hw(hw);
+        check_eq!(fault.to_kvm(), hw::PRESENT | hw::WRITE);
+        let fault = FaultCode {
+            hw,
+            synthetic: SyntheticFlags::IMPLICIT_ACCESS,
+        };
+        check_eq!(fault.to_kvm(), hw::PRESENT | hw::WRITE | PFERR_IMPLICIT_ACCESS);
+        check!(!fault.synthetic.is_private());
+        Ok(())
+    }
+}

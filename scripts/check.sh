@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: every kvm-pfec test, ending with one line
+#     N passed, N failed, N skipped
+# over everything that ran: the host tests of the pure logic (cargo test),
+# the in-guest checks, KUnit and the KVM selftests in the booted kernel.
+#
+# Installs and builds whatever is missing first (see scripts/setup.sh,
+# scripts/kernel.sh); with nothing changed it rebuilds nothing.
+set -uo pipefail
+STAGE=check
+. "$(dirname "$0")/lib.sh"
+
+pass=0 fail=0 skip=0
+declare -a bad=() skipped=()
+
+# A step that could not run at all counts as one failure, and the rest goes on
+# where it can: the summary line is always printed.
+step_failed() {
+	fail=$((fail + 1))
+	bad+=("$1")
+}
+
+# count_tap FILE GROUP: add a TAP file's top-level results to the totals.
+count_tap() {
+	local file=$1 group=$2 line
+	[ -f "$file" ] || { step_failed "$group: no results"; return; }
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"* | "not ok "*"# SKIP"*) skip=$((skip + 1)); skipped+=("$group: ${line#*ok }") ;;
+		"ok "*) pass=$((pass + 1)) ;;
+		"not ok "*) fail=$((fail + 1)); bad+=("$group: ${line#not ok }") ;;
+		esac
+	done <"$file"
+}
+
+summary() {
+	local s
+	echo
+	for s in "${bad[@]}"; do echo "FAILED:  $s"; done
+	for s in "${skipped[@]}"; do echo "SKIPPED: $s"; done
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+bash "$KVM_PFEC_TOP/scripts/setup.sh" || { step_failed "setup"; summary; }
+
+results=$KVM_PFEC_CACHE/results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$results"
+ln -sfn "$results" "$KVM_PFEC_CACHE/results/latest"
+say "results go to $results"
+
+say "[1/5] host tests of the pure logic (cargo test)"
+if (cd "$KVM_PFEC_TOP" && cargo test --quiet 2>&1) >"$results/cargo-test.log"; then :; else
+	tail -n 30 "$results/cargo-test.log" >&2
+fi
+# "test result: ok. 6 passed; 0 failed; 0 ignored; ..." per test binary.
+read -r p f i < <(awk '/^test result:/ { p += $4; f += $6; i += $8 }
+	END { print p + 0, f + 0, i + 0 }' "$results/cargo-test.log")
+if [ "$p$f$i" = 000 ]; then
+	step_failed "cargo test: no tests ran (see $results/cargo-test.log)"
+else
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + i))
+	[ "$f" -eq 0 ] || bad+=("cargo test: $f failed (see $results/cargo-test.log)")
+	[ "$i" -eq 0 ] || skipped+=("cargo test: $i ignored")
+	say "host: $p passed, $f failed, $i ignored"
+fi
+
+say "[2/5] kernel"
+bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
+say "[3/5] module"
+bash "$KVM_PFEC_TOP/scripts/module.sh" || { step_failed "module build"; summary; }
+say "[4/5] selftests"
+bash "$KVM_PFEC_TOP/scripts/selftests.sh" || { step_failed "selftest build"; summary; }
+
+say "[5/5] booting the kernel: module load/unload, KUnit, KVM selftests"
+bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 1200 --results "$results" -- \
+	scripts/guest/check.sh "$results" "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" \
+	selftests/upstream.list 2>&1 | tee "$results/vm.log"
+vm_rc=${PIPESTATUS[0]}
+
+count_tap "$results/guest.tap" guest
+count_tap "$results/kselftest.tap" selftest
+# A VM that died (panic, timeout) is a failure even if what ran passed.
+if [ "$vm_rc" -ne 0 ] && ! grep -q '^not ok' "$results/guest.tap" "$results/kselftest.tap" 2>/dev/null; then
+	step_failed "VM run exited with status $vm_rc (see $results/vm.log)"
+fi
+summary

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM for `make run`: load kvm_pfec, run the demo guests, show
+# what the module logged, unload.
+#
+# Usage: demo.sh KSELFTEST_INSTALL
+set -eu
+kselftest=$1
+
+echo "== kernel $(uname -r); kvm_amd npt=$(cat /sys/module/kvm_amd/parameters/npt)"
+dmesg -C
+insmod rust/kvm_pfec.ko
+echo "== demo guests (selftests/kvm_pfec_demo.c)"
+"$kselftest/kvm-pfec/kvm_pfec_demo"
+rmmod kvm_pfec
+echo "== what kvm_pfec logged"
+dmesg | grep kvm_pfec

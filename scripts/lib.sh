@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared settings and helpers for the kvm-pfec scripts.  Source it; do not run it.
+#
+# Everything that is pinned lives here, in one place.
+
+# Toolchain pins (see Documentation/building.rst).  The kernel tree and every
+# module built against it must use the very same rustc, so the Debian rustc-web
+# packages are pinned and held.
+RUSTC_WEB_VERSION=1.85.0+dfsg3-1~deb12u3
+BINDGEN_VERSION=0.70.1
+VIRTME_NG_VERSION=1.42
+LLVM_SUFFIX=-19
+
+KVM_PFEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KVM_PFEC_CACHE=${KVM_PFEC_CACHE:-$HOME/.cache/kvm-pfec}
+TOOLS_DIR=$KVM_PFEC_CACHE/tools
+BINDGEN=$TOOLS_DIR/bindgen/bin/bindgen
+VENV=$TOOLS_DIR/venv
+
+# The five variables every kernel and module make call needs.
+KMAKE_VARS=(LLVM="$LLVM_SUFFIX" RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc
+	    RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN")
+
+# The kernel source tree for the installed linux-source-6.12 version.
+kernel_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null
+}
+
+kernel_dir() {
+	local v
+	v=$(kernel_version) || return 1
+	[ -n "$v" ] || return 1
+	echo "$KVM_PFEC_CACHE/linux-$v"
+}
+
+_t0=$(date +%s)
+
+elapsed() {
+	local s=$(($(date +%s) - _t0))
+	printf '%d:%02d' $((s / 60)) $((s % 60))
+}
+
+# Progress and errors go to stderr, so that stdout stays the program's output.
+say() {
+	printf '[%s %6s] %s\n' "${STAGE:-kvm-pfec}" "$(elapsed)" "$*" >&2
+}
+
+die() {
+	printf '[%s %6s] error: %s\n' "${STAGE:-kvm-pfec}" "$(elapsed)" "$*" >&2
+	exit 1
+}
+
+# run_logged LOG DESCRIPTION CMD...: run a long command with its output in LOG,
+# printing a progress line every 30 seconds instead of a wall of compiler lines.
+# On failure, print the end of the log and fail.
+run_logged() {
+	local log=$1 what=$2 pid rc last now n
+	shift 2
+	say "$what (log: $log)"
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	last=$(date +%s)
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		now=$(date +%s)
+		if [ $((now - last)) -ge 30 ]; then
+			# Kbuild's quiet lines ("  CC      mm/slub.o") count objects.
+			n=$(grep -c -E '^ +(CC|RUSTC|LD|AS|AR) ' "$log" 2>/dev/null) || true
+			say "$what: running, ${n:-0} objects built"
+			last=$now
+		fi
+	done
+	wait "$pid" && rc=0 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$log" >&2
+		die "$what failed (exit $rc); full log: $log"
+	fi
+}
+
+need_setup() {
+	[ -x /usr/bin/rustc ] && [ -x "$BINDGEN" ] && [ -x "$VENV/bin/vng" ] &&
+		[ -n "$(kernel_version)" ] ||
+		die "toolchain missing: run 'make setup' (scripts/setup.sh) first"
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build rust/kvm_pfec.ko against the kvm-pfec kernel tree.  Extra arguments
+# go to make, e.g. `scripts/module.sh CLIPPY=1` or `scripts/module.sh clean`.
+set -euo pipefail
+STAGE=module
+. "$(dirname "$0")/lib.sh"
+need_setup
+
+KDIR=$(kernel_dir)
+[ -f "$KDIR/Module.symvers" ] || die "no built kernel at $KDIR: run scripts/kernel.sh (make kernel) first"
+make -C "$KDIR" -s M="$KVM_PFEC_TOP" "${KMAKE_VARS[@]}" "${@:-modules}"
+[ $# -gt 0 ] || say "built $KVM_PFEC_TOP/rust/kvm_pfec.ko"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make run`: build whatever is missing, boot the kvm-pfec kernel, load the
+# module, run the demo guests (selftests/kvm_pfec_demo.c) and show what the
+# module saw.
+set -euo pipefail
+STAGE=run
+. "$(dirname "$0")/lib.sh"
+
+bash "$KVM_PFEC_TOP/scripts/setup.sh"
+bash "$KVM_PFEC_TOP/scripts/kernel.sh"
+bash "$KVM_PFEC_TOP/scripts/module.sh"
+bash "$KVM_PFEC_TOP/scripts/selftests.sh"
+exec bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 600 -- \
+	scripts/guest/demo.sh "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)"

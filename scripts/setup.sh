@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything kvm-pfec needs on a Debian 12 (bookworm) x86_64 machine.
+# Idempotent: a second run checks, finds nothing to do, and returns in seconds.
+#
+# Debian packages (root: apt-get), bindgen-cli from crates.io and virtme-ng
+# from PyPI, the last two into $KVM_PFEC_CACHE/tools.
+set -euo pipefail
+STAGE=setup
+. "$(dirname "$0")/lib.sh"
+
+APT_PKGS=(
+	linux-source-6.12
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	make flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
+	python3 python3-venv kmod udev rsync
+)
+RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev)
+BACKPORTS_PKGS=(qemu-system-x86)
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+step() {
+	STEP=$1
+	say "$STEP"
+}
+trap 'say "error: step \"${STEP:-?}\" failed; see the messages above. Fix the cause and run make setup again (it resumes where it stopped)."' ERR
+
+step "checking the machine"
+. /etc/os-release
+[ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ] ||
+	die "kvm-pfec needs Debian 12 (bookworm); this is ${PRETTY_NAME:-unknown}"
+[ "$(uname -m)" = x86_64 ] || die "kvm-pfec needs x86_64; this is $(uname -m)"
+[ -z "$SUDO" ] || command -v sudo >/dev/null ||
+	die "not root and no sudo: run make setup as root"
+command -v cargo >/dev/null ||
+	die "cargo not found: install a Rust toolchain for the host (rustup or Debian's cargo)"
+
+installed() { # PKG [VERSION]
+	local v
+	# Status "ii" or, once held, "hi"; then the version.
+	v=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}' "$1" 2>/dev/null) || return 1
+	case $v in
+	[ih]"i "*) [ -z "${2:-}" ] || [ "${v#*|}" = "$2" ] ;;
+	*) return 1 ;;
+	esac
+}
+
+missing=()
+for p in "${APT_PKGS[@]}" "${BACKPORTS_PKGS[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+for p in "${RUST_PKGS[@]}"; do
+	installed "$p" "$RUSTC_WEB_VERSION" || missing+=("$p=$RUSTC_WEB_VERSION")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	step "adding bookworm-backports to the apt sources (for qemu 10)"
+	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
+			'Suites: bookworm-backports' 'Components: main' \
+			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+			$SUDO tee /etc/apt/sources.list.d/kvm-pfec-backports.sources >/dev/null
+	fi
+
+	step "apt-get update"
+	$SUDO apt-get update -qq
+
+	step "installing Debian packages: ${missing[*]}"
+	# The rustc-web packages may be held at another version from an earlier run.
+	$SUDO apt-mark unhold "${RUST_PKGS[@]}" >/dev/null 2>&1 || true
+	base=() bp=()
+	for p in "${missing[@]}"; do
+		case " ${BACKPORTS_PKGS[*]} " in
+		*" $p "*) bp+=("$p") ;;
+		*) base+=("$p") ;;
+		esac
+	done
+	export DEBIAN_FRONTEND=noninteractive
+	[ ${#base[@]} -eq 0 ] ||
+		$SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades "${base[@]}" >/dev/null
+	[ ${#bp[@]} -eq 0 ] ||
+		$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${bp[@]}" >/dev/null
+fi
+# Keep apt upgrades from moving rustc away from the version the kernel was built with.
+$SUDO apt-mark hold "${RUST_PKGS[@]}" >/dev/null
+
+step "checking /usr/bin/rustc"
+/usr/bin/rustc --version | grep -q '^rustc 1\.85\.' ||
+	die "/usr/bin/rustc is $(/usr/bin/rustc --version); expected 1.85 from rustc-web $RUSTC_WEB_VERSION"
+
+mkdir -p "$TOOLS_DIR"
+# (No "cmd | grep -q" here: with pipefail, grep's early exit fails the pipe.)
+if [ "$("$BINDGEN" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
+	step "cargo install bindgen-cli $BINDGEN_VERSION (about 2 minutes)"
+	LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib \
+		cargo install --quiet --locked --root "$TOOLS_DIR/bindgen" \
+		bindgen-cli --version "$BINDGEN_VERSION"
+fi
+
+if [ "$("$VENV/bin/vng" --version 2>/dev/null)" != "virtme-ng $VIRTME_NG_VERSION" ]; then
+	step "installing virtme-ng $VIRTME_NG_VERSION into $VENV"
+	python3 -m venv "$VENV"
+	"$VENV/bin/python3" -m pip install --quiet --disable-pip-version-check \
+		"virtme-ng==$VIRTME_NG_VERSION"
+fi
+
+STEP=done
+say "toolchain ready: $(/usr/bin/rustc --version), bindgen $BINDGEN_VERSION, virtme-ng $VIRTME_NG_VERSION, linux-source $(kernel_version)"

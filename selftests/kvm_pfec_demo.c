@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm_pfec_demo: the guest that `make run` shows.
+ *
+ * Runs a guest that writes to fresh pages, first in a default VM, then in a
+ * KVM_X86_SW_PROTECTED_VM whose memory is half private (guest_memfd) and half
+ * shared, and last provokes a KVM_EXIT_MEMORY_FAULT by touching a page whose
+ * attributes say private while its memslot has no guest_memfd.  Each fresh
+ * page is one page fault through kvm_mmu_page_fault(), which is where
+ * kvm_pfec.ko hooks in.
+ */
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+/* Far above the selftest library's own memory, so nothing else maps here. */
+#define DEMO_GPA	0xc0000000ull
+#define DEMO_SLOT	10
+/* Enough faults to see counters move, few enough to be instant under TCG. */
+#define DEMO_NPAGES	64
+
+static void guest_touch(uint64_t gva, uint64_t npages)
+{
+	uint64_t i;
+
+	for (i = 0; i < npages; i++)
+		*(volatile uint64_t *)(gva + i * PAGE_SIZE) = i;
+	GUEST_DONE();
+}
+
+static struct kvm_vm *demo_vm(unsigned long type, uint32_t slot_flags,
+			      struct kvm_vcpu **vcpu)
+{
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = type };
+	struct kvm_vm *vm;
+
+	vm = vm_create_shape_with_one_vcpu(shape, vcpu, guest_touch);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DEMO_GPA,
+				    DEMO_SLOT, DEMO_NPAGES, slot_flags);
+	virt_map(vm, DEMO_GPA, DEMO_GPA, DEMO_NPAGES);
+	vcpu_args_set(*vcpu, 2, DEMO_GPA, (uint64_t)DEMO_NPAGES);
+	return vm;
+}
+
+static void run_to_done(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+}
+
+static void demo_default_vm(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = demo_vm(VM_TYPE_DEFAULT, 0, &vcpu);
+	run_to_done(vcpu);
+	printf("default VM: the guest wrote %d fresh pages\n", DEMO_NPAGES);
+	kvm_vm_free(vm);
+}
+
+static void demo_protected_vm(void)
+{
+	const uint64_t half = DEMO_NPAGES / 2 * PAGE_SIZE;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = demo_vm(KVM_X86_SW_PROTECTED_VM, KVM_MEM_GUEST_MEMFD, &vcpu);
+	vm_mem_set_private(vm, DEMO_GPA, half);
+	run_to_done(vcpu);
+	printf("SW-protected VM: the guest wrote %d private and %d shared pages\n",
+	       DEMO_NPAGES / 2, DEMO_NPAGES / 2);
+	kvm_vm_free(vm);
+}
+
+static void demo_memory_fault(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int r;
+
+	/* Private by attribute, but the memslot has no guest_memfd. */
+	vm = demo_vm(KVM_X86_SW_PROTECTED_VM, 0, &vcpu);
+	vm_mem_set_private(vm, DEMO_GPA, PAGE_SIZE);
+	r = _vcpu_run(vcpu);
+	TEST_ASSERT(r == -1 && errno == EFAULT, "KVM_RUN: expected EFAULT, got %d", r);
+	TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
+	printf("memory fault exit: gpa 0x%llx size 0x%llx flags 0x%llx\n",
+	       vcpu->run->memory_fault.gpa, vcpu->run->memory_fault.size,
+	       vcpu->run->memory_fault.flags);
+	kvm_vm_free(vm);
+}
+
+int main(int argc, char *argv[])
+{
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+
+	demo_default_vm();
+	demo_protected_vm();
+	demo_memory_fault();
+	return 0;
+}
