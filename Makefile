@@ -8,7 +8,7 @@
 # KVM_PFEC_CACHE (default ~/.cache/kvm-pfec) holds the toolchain extras, the
 # kernel tree and build, and the test results.
 
-.PHONY: run check setup kernel module clippy selftests host-test vm-shell clean help
+.PHONY: run check setup kernel module clippy checkpatch selftests host-test vm-shell clean help
 
 run:
 	@bash scripts/run.sh
@@ -28,6 +28,10 @@ module: kernel
 # Build the module with clippy, as the kernel does: `make LLVM=-19 CLIPPY=1`.
 clippy: kernel
 	@bash scripts/module.sh CLIPPY=1 modules
+
+# The kernel's checkpatch.pl over kernel/patches/.
+checkpatch: kernel
+	@bash scripts/checkpatch.sh
 
 selftests: kernel
 	@bash scripts/selftests.sh

@@ -1,37 +1,170 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! kvm-pfec: KVM x86 page-fault error-code extensions.
+//! kvm-pfec: a page-fault error-code policy for KVM on x86.
 //!
-//! The module registers into hook points that the kvm-pfec kernel patch
-//! series adds to `kvm_mmu_page_fault()` and its callers.  The decisions it
-//! makes live in [`pfec`], which is `core`-only and also tested on the host.
+//! Registers into the hook points that the kvm-pfec kernel patch series adds
+//! (`arch/x86/include/asm/kvm_pfec.h`), and while loaded:
 //!
-//! Supported:
-//! - logging its version at load and a clean unload.
+//! - sanitizes every error code hardware hands KVM (SVM #NPF, intercepted
+//!   #PF): bits that collide with KVM's synthetic flags (bits 48 and 49)
+//!   are stripped and counted in the vCPU stat `pfec_synthetic_stripped`,
+//!   with one WARN for the first such code;
+//! - classifies error codes at the #PF entry with the async #PF codec of
+//!   seed 003 ([`pfec::async_pf`]), whose marker no hardware produces;
+//! - decides `PFERR_PRIVATE_ACCESS` in `kvm_mmu_page_fault()`: for
+//!   `KVM_X86_SW_PROTECTED_VM` guests from the gfn's memory attributes,
+//!   never for reserved-bit (MMIO) faults; a reserved fault that arrives
+//!   tagged private WARNs and fails with `-EFAULT`.  Private and shared
+//!   faults are counted in `pfec_private_faults` and `pfec_shared_faults`.
+//!
+//! The decisions live in [`pfec`], which is `core`-only and tested on the
+//! host too; this file is the glue.  Unloading waits until no vCPU is in the
+//! hooks (see `arch/x86/kvm/pfec.c`), so it is safe while VMs run.
 
-use kernel::prelude::*;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::kvm::{ErrorCodeSource, PageFaultHooks, Registration, Vcpu, VcpuStat, VmType};
+use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr};
+use pfec::async_pf::{self, PfKind};
+use pfec::error_code::{self, Entry, Sanitized};
+use pfec::private::{self, Decision, KvmFault, RsvdPrivate, VmKind};
 
 pub mod pfec;
+#[cfg(CONFIG_KUNIT)]
+mod tests;
 
 module! {
     type: KvmPfec,
     name: "kvm_pfec",
     author: "kvm-pfec developers",
-    description: "KVM x86 page-fault error-code extensions",
+    description: "KVM x86 page-fault error-code policy",
     license: "GPL",
 }
 
-struct KvmPfec;
+struct KvmPfec {
+    _policy: Registration<Policy>,
+}
 
 impl kernel::Module for KvmPfec {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let policy = Registration::new()?;
         pr_info!("kvm-pfec {} loaded\n", pfec::VERSION);
-        Ok(KvmPfec)
+        Ok(KvmPfec { _policy: policy })
     }
 }
 
 impl Drop for KvmPfec {
     fn drop(&mut self) {
         pr_info!("kvm-pfec {} unloaded\n", pfec::VERSION);
+    }
+}
+
+/// The hardware entry of an error-code source.
+fn entry(source: ErrorCodeSource) -> Entry {
+    match source {
+        ErrorCodeSource::Npf => Entry::Npf,
+        ErrorCodeSource::Pf => Entry::Pf,
+    }
+}
+
+/// What the private-access decision needs of a VM type.
+fn vm_kind(vm_type: VmType) -> VmKind {
+    match vm_type {
+        VmType::SwProtected => VmKind::SwProtected,
+        _ => VmKind::Other,
+    }
+}
+
+/// The policy's private-access decision for an error code from KVM.
+fn decide(
+    error_code: u64,
+    vm_type: VmType,
+    gfn_private: impl FnOnce() -> bool,
+) -> core::result::Result<Decision, RsvdPrivate> {
+    private::decide(
+        KvmFault::from_kvm(error_code),
+        vm_kind(vm_type),
+        gfn_private,
+    )
+}
+
+static UNEXPECTED_HW_BITS_WARNED: AtomicBool = AtomicBool::new(false);
+static ASYNC_MARKER_LOGGED: AtomicBool = AtomicBool::new(false);
+static RSVD_PRIVATE_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// WARNs the first time only; `details` logs what happened, that first time.
+fn warn_once(warned: &AtomicBool, msg: &CStr, details: impl FnOnce()) {
+    if !warned.swap(true, Ordering::Relaxed) {
+        details();
+        kernel::bug::warn(msg);
+    }
+}
+
+struct Policy;
+
+impl PageFaultHooks for Policy {
+    fn hw_error_code(vcpu: &Vcpu, raw: u64, source: ErrorCodeSource) -> u64 {
+        let s: Sanitized = error_code::sanitize_at(raw, entry(source));
+        if s.warns() {
+            warn_once(
+                &UNEXPECTED_HW_BITS_WARNED,
+                c_str!("kvm_pfec: hardware error code has bits KVM does not define for it"),
+                || {
+                    pr_warn!(
+                        "vCPU {}: {:?} error code {:#x}: stripped synthetic-flag bits {:#x}, dropped {:#x}\n",
+                        vcpu.id(),
+                        source,
+                        raw,
+                        s.collision.bits(),
+                        s.dropped
+                    )
+                },
+            );
+        }
+        if !s.collision.is_empty() {
+            vcpu.stat_inc(VcpuStat::SyntheticStripped);
+        }
+        // At the #PF entry, the async #PF marker (seed 003) is a #PF that
+        // software injected, not one hardware raised: say so, once.
+        if source == ErrorCodeSource::Pf
+            && async_pf::classify(s.code.bits() as u32) == PfKind::Async
+            && !ASYNC_MARKER_LOGGED.swap(true, Ordering::Relaxed)
+        {
+            pr_info!(
+                "vCPU {}: #PF with the async marker error code {:#x}, which no hardware produces\n",
+                vcpu.id(),
+                async_pf::ASYNC_PF_MARKER
+            );
+        }
+        s.code.bits()
+    }
+
+    fn private_access(vcpu: &Vcpu, gpa: u64, error_code: u64) -> Result<u64> {
+        let vm = vcpu.vm();
+        let gfn_private = || vm.memory_attributes(gpa >> PAGE_SHIFT).is_private();
+        match decide(error_code, vm.vm_type(), gfn_private) {
+            Ok(decision) => {
+                match decision {
+                    Decision::Private(_) => vcpu.stat_inc(VcpuStat::PrivateFaults),
+                    Decision::Shared(_) => vcpu.stat_inc(VcpuStat::SharedFaults),
+                    Decision::Mmio(_) => {}
+                }
+                Ok(decision.code().to_kvm())
+            }
+            Err(RsvdPrivate) => {
+                warn_once(
+                    &RSVD_PRIVATE_WARNED,
+                    c_str!("kvm_pfec: reserved-bit (MMIO) fault tagged private"),
+                    || {
+                        pr_warn!(
+                            "vCPU {}: gpa {:#x} error code {:#x}\n",
+                            vcpu.id(),
+                            gpa,
+                            error_code
+                        )
+                    },
+                );
+                Err(EFAULT)
+            }
+        }
     }
 }

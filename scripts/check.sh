@@ -22,17 +22,39 @@ step_failed() {
 	bad+=("$1")
 }
 
-# count_tap FILE GROUP: add a TAP file's top-level results to the totals.
+# count_tap FILE GROUP [INDENT]: add a TAP file's results at one nesting
+# level to the totals: top-level lines by default; INDENT (KTAP's four
+# spaces) for the cases inside KUnit suites.
 count_tap() {
-	local file=$1 group=$2 line
+	local file=$1 group=$2 indent=${3:-} line
 	[ -f "$file" ] || { step_failed "$group: no results"; return; }
 	while IFS= read -r line; do
+		case $line in
+		"$indent"[!\ ]*) line=${line#"$indent"} ;;
+		*) continue ;;
+		esac
 		case $line in
 		"ok "*"# SKIP"* | "not ok "*"# SKIP"*) skip=$((skip + 1)); skipped+=("$group: ${line#*ok }") ;;
 		"ok "*) pass=$((pass + 1)) ;;
 		"not ok "*) fail=$((fail + 1)); bad+=("$group: ${line#not ok }") ;;
 		esac
 	done <"$file"
+}
+
+# host_check NAME COMMAND...: a check on the host, counted as one test.
+host_check() {
+	local name=$1 log
+	shift
+	log=$results/host-$(echo "$name" | tr -c 'a-z0-9\n' '-').log
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		say "ok: $name"
+	else
+		fail=$((fail + 1))
+		bad+=("host: $name (see $log)")
+		tail -n 20 "$log" >&2
+		say "FAILED: $name"
+	fi
 }
 
 summary() {
@@ -68,10 +90,18 @@ else
 	say "host: $p passed, $f failed, $i ignored"
 fi
 
+host_check "rustfmt: the Rust sources are formatted" \
+	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
+	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
+
 say "[2/5] kernel"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
 say "[3/5] module"
-bash "$KVM_PFEC_TOP/scripts/module.sh" || { step_failed "module build"; summary; }
+host_check "kvm_pfec.ko builds with clippy, warning-free (CLIPPY=1)" \
+	bash "$KVM_PFEC_TOP/scripts/module.sh" CLIPPY=1 modules
+[ -f "$KVM_PFEC_TOP/rust/kvm_pfec.ko" ] || { step_failed "module build"; summary; }
+host_check "checkpatch: no errors in kernel/patches/" \
+	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
 say "[4/5] selftests"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh" || { step_failed "selftest build"; summary; }
 
@@ -82,9 +112,11 @@ bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 1200 --results "$results" -- \
 vm_rc=${PIPESTATUS[0]}
 
 count_tap "$results/guest.tap" guest
+count_tap "$results/kunit.ktap" kunit "    "
 count_tap "$results/kselftest.tap" selftest
 # A VM that died (panic, timeout) is a failure even if what ran passed.
-if [ "$vm_rc" -ne 0 ] && ! grep -q '^not ok' "$results/guest.tap" "$results/kselftest.tap" 2>/dev/null; then
+if [ "$vm_rc" -ne 0 ] && ! grep -q '^ *not ok' "$results/guest.tap" "$results/kunit.ktap" \
+	"$results/kselftest.tap" 2>/dev/null; then
 	step_failed "VM run exited with status $vm_rc (see $results/vm.log)"
 fi
 summary

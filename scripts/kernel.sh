@@ -63,7 +63,7 @@ series_commit() {
 	idx=$tmp/index
 	GIT_INDEX_FILE=$idx git_k read-tree pristine
 	for p in "${PATCHES[@]}"; do
-		git_k mailinfo -k "$tmp/msg" "$tmp/diff" <"$p" >"$tmp/info" ||
+		git_k mailinfo "$tmp/msg" "$tmp/diff" <"$p" >"$tmp/info" ||
 			die "$(basename "$p"): not a patch in mbox format"
 		GIT_INDEX_FILE=$idx git_k apply --cached "$tmp/diff" ||
 			die "$(basename "$p") does not apply to linux-source $(kernel_version) plus the patches before it"

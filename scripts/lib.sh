@@ -18,9 +18,11 @@ TOOLS_DIR=$KVM_PFEC_CACHE/tools
 BINDGEN=$TOOLS_DIR/bindgen/bin/bindgen
 VENV=$TOOLS_DIR/venv
 
-# The five variables every kernel and module make call needs.
+# The variables every kernel and module make call needs: the five that
+# select the toolchain, and clippy's driver of the same version for CLIPPY=1.
 KMAKE_VARS=(LLVM="$LLVM_SUFFIX" RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc
-	    RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN")
+	    RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN"
+	    CLIPPY_DRIVER=/usr/bin/clippy-driver)
 
 # The kernel source tree for the installed linux-source-6.12 version.
 kernel_version() {
@@ -79,7 +81,7 @@ run_logged() {
 }
 
 need_setup() {
-	[ -x /usr/bin/rustc ] && [ -x "$BINDGEN" ] && [ -x "$VENV/bin/vng" ] &&
+	[ -x /usr/bin/rustc ] && [ -x /usr/bin/clippy-driver ] && [ -x "$BINDGEN" ] && [ -x "$VENV/bin/vng" ] &&
 		[ -n "$(kernel_version)" ] ||
 		die "toolchain missing: run 'make setup' (scripts/setup.sh) first"
 }

@@ -31,7 +31,7 @@ run_logged "$LOGDIR/kselftest.log" "building and installing the upstream KVM sel
 	INSTALL_PATH="$INSTALL" install
 run_logged "$LOGDIR/kvm-pfec-selftests.log" "building the kvm-pfec selftests" \
 	make -C "$KVM" -j"$(nproc)" -f Makefile -f "$KVM_PFEC_TOP/selftests/kvm-pfec.mk" \
-	PFEC_SRC="$KVM_PFEC_TOP/selftests" PFEC_OUT="$PFEC_OUT" kvm-pfec
+	OUTPUT="$KVM" PFEC_SRC="$KVM_PFEC_TOP/selftests" PFEC_OUT="$PFEC_OUT" kvm-pfec
 
 # Install ours as collection "kvm-pfec", beside upstream's "kvm".
 # (Upstream's CFLAGS have -MD: skip the .d files beside the programs.)

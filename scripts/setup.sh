@@ -14,9 +14,9 @@ APT_PKGS=(
 	linux-source-6.12
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
-	python3 python3-venv kmod udev rsync
+	python3 python3-venv python3-ply python3-git kmod udev rsync
 )
-RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev)
+RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev rust-web-clippy)
 BACKPORTS_PKGS=(qemu-system-x86)
 
 SUDO=

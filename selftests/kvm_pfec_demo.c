@@ -7,7 +7,8 @@
  * shared, and last provokes a KVM_EXIT_MEMORY_FAULT by touching a page whose
  * attributes say private while its memslot has no guest_memfd.  Each fresh
  * page is one page fault through kvm_mmu_page_fault(), which is where
- * kvm_pfec.ko hooks in.
+ * kvm_pfec.ko hooks in; after each guest the demo prints the module's
+ * counters for its vCPU (zero when the module is not loaded).
  */
 #include <linux/kvm.h>
 #include <stdint.h>
@@ -16,10 +17,9 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "kvm_pfec.h"
 
-/* Far above the selftest library's own memory, so nothing else maps here. */
-#define DEMO_GPA	0xc0000000ull
-#define DEMO_SLOT	10
+#define DEMO_GPA	PFEC_TEST_GPA
 /* Enough faults to see counters move, few enough to be instant under TCG. */
 #define DEMO_NPAGES	64
 
@@ -35,15 +35,7 @@ static void guest_touch(uint64_t gva, uint64_t npages)
 static struct kvm_vm *demo_vm(unsigned long type, uint32_t slot_flags,
 			      struct kvm_vcpu **vcpu)
 {
-	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = type };
-	struct kvm_vm *vm;
-
-	vm = vm_create_shape_with_one_vcpu(shape, vcpu, guest_touch);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DEMO_GPA,
-				    DEMO_SLOT, DEMO_NPAGES, slot_flags);
-	virt_map(vm, DEMO_GPA, DEMO_GPA, DEMO_NPAGES);
-	vcpu_args_set(*vcpu, 2, DEMO_GPA, (uint64_t)DEMO_NPAGES);
-	return vm;
+	return pfec_vm_create(type, slot_flags, DEMO_NPAGES, guest_touch, vcpu);
 }
 
 static void run_to_done(struct kvm_vcpu *vcpu)
@@ -55,6 +47,14 @@ static void run_to_done(struct kvm_vcpu *vcpu)
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
 }
 
+static void print_counters(struct kvm_vcpu *vcpu)
+{
+	printf("  kvm_pfec counted: %lu private faults, %lu shared faults, %lu stripped\n",
+	       vcpu_stat(vcpu, "pfec_private_faults"),
+	       vcpu_stat(vcpu, "pfec_shared_faults"),
+	       vcpu_stat(vcpu, "pfec_synthetic_stripped"));
+}
+
 static void demo_default_vm(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -63,6 +63,7 @@ static void demo_default_vm(void)
 	vm = demo_vm(VM_TYPE_DEFAULT, 0, &vcpu);
 	run_to_done(vcpu);
 	printf("default VM: the guest wrote %d fresh pages\n", DEMO_NPAGES);
+	print_counters(vcpu);
 	kvm_vm_free(vm);
 }
 
@@ -77,6 +78,7 @@ static void demo_protected_vm(void)
 	run_to_done(vcpu);
 	printf("SW-protected VM: the guest wrote %d private and %d shared pages\n",
 	       DEMO_NPAGES / 2, DEMO_NPAGES / 2);
+	print_counters(vcpu);
 	kvm_vm_free(vm);
 }
 
@@ -95,6 +97,7 @@ static void demo_memory_fault(void)
 	printf("memory fault exit: gpa 0x%llx size 0x%llx flags 0x%llx\n",
 	       vcpu->run->memory_fault.gpa, vcpu->run->memory_fault.size,
 	       vcpu->run->memory_fault.flags);
+	print_counters(vcpu);
 	kvm_vm_free(vm);
 }
 

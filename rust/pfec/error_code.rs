@@ -156,13 +156,84 @@ impl Collision {
     }
 }
 
+/// Where a hardware error code enters KVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// SVM's #NPF: EXITINFO1, 64 bits wide.
+    Npf,
+    /// An intercepted guest #PF: a 32-bit error code.
+    Pf,
+}
+
+/// A hardware error code after [`sanitize_at`]: what KVM goes on with, and
+/// what was taken out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sanitized {
+    /// The error code KVM goes on with.
+    pub code: HwErrorCode,
+    /// Bits in the positions of KVM's synthetic flags.
+    pub collision: Collision,
+    /// Other bits dropped because the entry's error code is narrower than
+    /// 64 bits (a #PF's bits 63:32, less the collision).
+    pub dropped: u64,
+}
+
+impl Sanitized {
+    /// Whether this error code is one that must be reported (WARNed): it had
+    /// bits that no hardware defines for its entry.  Upstream KVM WARNs in
+    /// exactly these cases.
+    pub const fn warns(&self) -> bool {
+        !self.collision.is_empty() || self.dropped != 0
+    }
+}
+
+/// Sanitizes a raw hardware error code that entered KVM at `entry`.
+///
+/// | entry | kept       | collision           | dropped                       |
+/// |-------|------------|---------------------|-------------------------------|
+/// | #NPF  | bits 63:0 but 48, 49 | bits 48, 49 | none                        |
+/// | #PF   | bits 31:0  | bits 48, 49         | bits 63:32 but 48, 49         |
+pub const fn sanitize_at(raw: u64, entry: Entry) -> Sanitized {
+    let (code, collision) = HwErrorCode::sanitize(raw);
+    match entry {
+        Entry::Npf => Sanitized {
+            code,
+            collision,
+            dropped: 0,
+        },
+        Entry::Pf => Sanitized {
+            // INVARIANT: the low 32 bits hold no synthetic flag.
+            code: HwErrorCode(code.0 & 0xffff_ffff),
+            collision,
+            dropped: code.0 & !0xffff_ffff,
+        },
+    }
+}
+
 /// KVM-defined error-code flags.
+///
+/// The fields are private, so code outside this module cannot make a value
+/// with a flag in it: `PFERR_IMPLICIT_ACCESS` comes from
+/// [`SyntheticFlags::IMPLICIT_ACCESS`], and `PFERR_PRIVATE_ACCESS` only from
+/// [`SyntheticFlags::with_private`], which takes the proof that only the
+/// private-access decision ([`crate::pfec::private`]) can make:
+///
+/// ```compile_fail
+/// use kvm_pfec_core::pfec::error_code::SyntheticFlags;
+/// let forged = SyntheticFlags(1 << 49);
+/// ```
+///
+/// (The same path compiles, so what fails above is the forging:)
+///
+/// ```
+/// use kvm_pfec_core::pfec::error_code::SyntheticFlags;
+/// assert!(!SyntheticFlags::IMPLICIT_ACCESS.is_private());
+/// ```
 ///
 /// # Invariants
 ///
 /// `self.0 & !PFERR_SYNTHETIC_MASK == 0`, and `PFERR_PRIVATE_ACCESS` is set
-/// only by [`SyntheticFlags::with_private`], which needs the private-access
-/// decision's proof.
+/// only by [`SyntheticFlags::with_private`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct SyntheticFlags(u64);
@@ -172,6 +243,12 @@ impl SyntheticFlags {
     pub const NONE: Self = Self(0);
     /// `PFERR_IMPLICIT_ACCESS` alone.
     pub const IMPLICIT_ACCESS: Self = Self(PFERR_IMPLICIT_ACCESS);
+
+    /// These flags plus `PFERR_PRIVATE_ACCESS`, given the decision's proof.
+    pub const fn with_private(self, _proof: crate::pfec::private::PrivateAccess) -> Self {
+        // INVARIANT: the proof shows the private-access decision made this.
+        Self(self.0 | PFERR_PRIVATE_ACCESS)
+    }
 
     /// The raw bits; never a hardware one.
     pub const fn bits(self) -> u64 {
@@ -279,8 +356,52 @@ pub mod cases {
             hw,
             synthetic: SyntheticFlags::IMPLICIT_ACCESS,
         };
-        check_eq!(fault.to_kvm(), hw::PRESENT | hw::WRITE | PFERR_IMPLICIT_ACCESS);
+        check_eq!(
+            fault.to_kvm(),
+            hw::PRESENT | hw::WRITE | PFERR_IMPLICIT_ACCESS
+        );
         check!(!fault.synthetic.is_private());
+        Ok(())
+    }
+
+    /// At #NPF only bits 48 and 49 go; at #PF bits 63:32 go, and bits 48 and
+    /// 49 count as the collision, the rest as dropped.
+    pub fn sanitize_at_each_entry() -> Outcome {
+        let raw = hw::WRITE | hw::GUEST_FINAL | PFERR_PRIVATE_ACCESS | (1 << 63);
+        let npf = sanitize_at(raw, Entry::Npf);
+        check_eq!(npf.code.bits(), hw::WRITE | hw::GUEST_FINAL | (1 << 63));
+        check_eq!(npf.collision.bits(), PFERR_PRIVATE_ACCESS);
+        check_eq!(npf.dropped, 0u64);
+        check!(npf.warns());
+        let pf = sanitize_at(raw, Entry::Pf);
+        check_eq!(pf.code.bits(), hw::WRITE);
+        check_eq!(pf.collision.bits(), PFERR_PRIVATE_ACCESS);
+        check_eq!(pf.dropped, hw::GUEST_FINAL | (1 << 63));
+        check!(pf.warns());
+        for entry in [Entry::Npf, Entry::Pf] {
+            let clean = sanitize_at(hw::PRESENT | hw::USER | hw::FETCH, entry);
+            check!(!clean.warns());
+            check_eq!(clean.code.bits(), hw::PRESENT | hw::USER | hw::FETCH);
+        }
+        Ok(())
+    }
+
+    /// Nothing is lost: kept, collision and dropped bits add up to the raw
+    /// value at both entries, over a spread of 64-bit patterns.
+    pub fn sanitize_at_loses_nothing() -> Outcome {
+        let mut raw = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1024 {
+            raw ^= raw << 13;
+            raw ^= raw >> 7;
+            raw ^= raw << 17;
+            for entry in [Entry::Npf, Entry::Pf] {
+                let s = sanitize_at(raw, entry);
+                check_eq!(s.code.bits() | s.collision.bits() | s.dropped, raw);
+                check_eq!(s.code.bits() & s.collision.bits(), 0u64);
+                check_eq!(s.code.bits() & s.dropped, 0u64);
+                check_eq!(s.collision.bits() & s.dropped, 0u64);
+            }
+        }
         Ok(())
     }
 }

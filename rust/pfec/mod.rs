@@ -7,8 +7,11 @@
 //! the host crate (`Cargo.toml` at the top of the repository), so `cargo test`
 //! checks them in seconds and KUnit runs the same cases in the kernel.
 
+pub mod async_pf;
 pub mod check;
 pub mod error_code;
+pub mod private;
+pub mod vmx_pfec;
 
 /// The kvm-pfec version, logged at load time.  The host crate's tests assert
 /// that it matches `Cargo.toml`.

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Async #PF signalled through the error code (seed 003).
+//!
+//! KVM tells a paravirtual guest "the page you touched is not present yet,
+//! run something else" by injecting a #PF whose CR2 holds a token.  How the
+//! guest tells that #PF from a real one is the protocol:
+//!
+//! - **Reason flag** (what KVM and Linux did): KVM writes
+//!   `KVM_PV_REASON_PAGE_NOT_PRESENT` into shared memory; the guest's #PF
+//!   handler reads and clears it, and takes CR2 as the token if it was set.
+//!   An NMI before that read whose handler takes a real #PF sees the flag
+//!   meant for the async one: the real #PF is taken as async, and the async
+//!   one, which finds the flag cleared, as a real #PF at a squashed CR2.
+//! - **Marker and busy flag** (seed 003's proposal): KVM injects the #PF
+//!   with an error code no hardware produces ([`ASYNC_PF_MARKER`]).  The
+//!   error code is pushed on the handler's own stack, so a nested #PF cannot
+//!   change it.  CR2 can still be squashed, so the token travels in memory,
+//!   guarded by a busy flag that the guest clears once it has read the
+//!   token, and KVM injects no new async #PF while it is set.
+//!
+//! [`explore`] runs every interleaving of these events, up to a bound:
+//! KVM injects "page not present" (token), an NMI arrives, the NMI handler
+//! takes a real #PF (squashing CR2), a handler takes one step (reads the
+//! flag, CR2, the error code or the token slot; acks), KVM injects "page
+//! ready" (token).  In every final state it checks that each token was
+//! received once and readied once, and that no #PF was taken for what it
+//! was not.
+//!
+//! Which markers are impossible:
+//! - VMX injects an exception error code only if bits 31:16 are zero (SDM
+//!   vol. 3, 27.2.1.3, VM-entry event injection), so a marker fits in 16
+//!   bits.  SVM's EVENTINJ takes any 32-bit error code.
+//! - No hardware #PF error code has RSVD set and P clear: a reserved-bit
+//!   violation is found in a present paging-structure entry, so RSVD implies
+//!   P (SDM vol. 3, 4.7; APM vol. 2, 8.4.2).  Bits 14:8 are undefined by
+//!   both vendors as well.
+//! - [`ASYNC_PF_MARKER`] = 0xaaaa has RSVD (bit 3) set, P (bit 0) clear and
+//!   undefined bits 9, 11 and 13 set: impossible from hardware on both, and
+//!   injectable on both.
+
+/// The async #PF marker error code: "a is for async".
+pub const ASYNC_PF_MARKER: u32 = 0xaaaa;
+
+const PFERR_PRESENT: u32 = 1 << 0;
+const PFERR_RSVD: u32 = 1 << 3;
+
+/// Whether no hardware can produce `error_code` as a #PF error code, and
+/// VMX can still inject it (see the module documentation).
+pub const fn is_impossible_from_hardware(error_code: u32) -> bool {
+    let injectable = error_code >> 16 == 0;
+    let rsvd_without_present = error_code & PFERR_RSVD != 0 && error_code & PFERR_PRESENT == 0;
+    injectable && rsvd_without_present
+}
+
+/// What a #PF's error code says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PfKind {
+    /// KVM's async "page not present": the token is in the shared slot.
+    Async,
+    /// A #PF from hardware.
+    Regular,
+}
+
+/// Classifies a #PF by its error code, under the marker protocol.
+pub const fn classify(error_code: u32) -> PfKind {
+    if error_code == ASYNC_PF_MARKER {
+        PfKind::Async
+    } else {
+        PfKind::Regular
+    }
+}
+
+/// The shared-memory slot of the marker protocol: the token and the busy
+/// flag, as one `u64` (token in bits 31:0, busy in bit 32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSlot {
+    /// The token of the last "page not present".
+    pub token: u32,
+    /// Set by KVM with the token, cleared by the guest once it read it.
+    pub busy: bool,
+}
+
+impl TokenSlot {
+    /// The slot's memory layout.
+    pub const fn to_raw(self) -> u64 {
+        self.token as u64 | ((self.busy as u64) << 32)
+    }
+
+    /// The slot from its memory layout; other bits are ignored.
+    pub const fn from_raw(raw: u64) -> Self {
+        Self {
+            token: raw as u32,
+            busy: raw & (1 << 32) != 0,
+        }
+    }
+}
+
+/// The protocols [`explore`] models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// The shared reason flag, token in CR2.
+    ReasonFlag,
+    /// The marker error code, token in CR2 (no busy flag): shows why the
+    /// busy flag is needed.
+    MarkerOnly,
+    /// The marker error code, token in memory behind a busy flag.
+    MarkerBusy,
+}
+
+/// What [`explore`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Report {
+    /// Final states reached (distinct interleavings).
+    pub runs: u64,
+    /// Runs in which a real #PF was taken as async or the reverse.
+    pub misclassified: u64,
+    /// Runs in which a token was not received exactly once, or not readied
+    /// exactly once.
+    pub lost: u64,
+}
+
+const MAX_TOKENS: usize = 3;
+const MAX_FRAMES: usize = MAX_TOKENS * 2 + 2;
+/// Where the NMI handler's real #PF faults: not a token.
+const FAULT_ADDRESS: u32 = 0xdead;
+/// A real #PF's error code: a write to a not-present page.
+const REGULAR_ERROR_CODE: u32 = 1 << 1;
+const REASON_NOT_PRESENT: u8 = 1;
+const REASON_READY: u8 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    /// KVM's async "page not present" for a token.
+    NotPresent(u32),
+    /// KVM's "page ready" for a token.
+    Ready(u32),
+    /// A real #PF.
+    Regular,
+    /// The NMI handler.
+    Nmi,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    truth: Truth,
+    error_code: u32,
+    step: u8,
+    /// What the handler read in its first step.
+    seen: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct State {
+    cr2: u32,
+    /// The reason flag (reason protocol).
+    reason: u8,
+    /// The token slot (marker protocols).
+    slot: TokenSlot,
+    /// "Page ready" slot and its busy flag (marker protocols: an interrupt).
+    ready_slot: TokenSlot,
+    frames: [Frame; MAX_FRAMES],
+    depth: usize,
+    sent: u32,
+    readied: u32,
+    nmi_taken: bool,
+    nested_pf_taken: bool,
+    received: [u8; MAX_TOKENS + 1],
+    woken: [u8; MAX_TOKENS + 1],
+    misclassified: bool,
+}
+
+struct Explorer {
+    protocol: Protocol,
+    tokens: u32,
+    report: Report,
+}
+
+impl State {
+    const fn new() -> Self {
+        let frame = Frame {
+            truth: Truth::Regular,
+            error_code: 0,
+            step: 0,
+            seen: 0,
+        };
+        Self {
+            cr2: 0,
+            reason: 0,
+            slot: TokenSlot {
+                token: 0,
+                busy: false,
+            },
+            ready_slot: TokenSlot {
+                token: 0,
+                busy: false,
+            },
+            frames: [frame; MAX_FRAMES],
+            depth: 0,
+            sent: 0,
+            readied: 0,
+            nmi_taken: false,
+            nested_pf_taken: false,
+            received: [0; MAX_TOKENS + 1],
+            woken: [0; MAX_TOKENS + 1],
+            misclassified: false,
+        }
+    }
+
+    fn push(&mut self, truth: Truth, error_code: u32) {
+        self.frames[self.depth] = Frame {
+            truth,
+            error_code,
+            step: 0,
+            seen: 0,
+        };
+        self.depth += 1;
+    }
+
+    fn top(&mut self) -> &mut Frame {
+        &mut self.frames[self.depth - 1]
+    }
+
+    fn in_nmi(&self) -> bool {
+        self.frames[..self.depth]
+            .iter()
+            .any(|f| f.truth == Truth::Nmi)
+    }
+
+    /// The guest takes `token` as a "page not present" it must wait for.
+    fn receive(&mut self, token: u32, truth: Truth) {
+        if !matches!(truth, Truth::NotPresent(_)) {
+            self.misclassified = true;
+        }
+        if let Some(n) = self.received.get_mut(token as usize) {
+            *n += 1;
+        }
+    }
+
+    /// The guest wakes whoever waits for `token`.
+    fn wake(&mut self, token: u32, truth: Truth) {
+        if !matches!(truth, Truth::Ready(_)) {
+            self.misclassified = true;
+        }
+        if let Some(n) = self.woken.get_mut(token as usize) {
+            *n += 1;
+        }
+    }
+
+    /// The guest handles a real #PF at CR2.
+    fn regular(&mut self, truth: Truth) {
+        if truth != Truth::Regular {
+            self.misclassified = true;
+        }
+    }
+}
+
+impl Explorer {
+    fn explore(&mut self, s: &State) {
+        let mut moved = false;
+        // KVM injects "page not present" for the next token.
+        let may_inject = match self.protocol {
+            Protocol::MarkerBusy => !s.slot.busy,
+            _ => true,
+        };
+        if s.sent < self.tokens && may_inject && s.depth < MAX_FRAMES {
+            let mut n = *s;
+            n.sent += 1;
+            let token = n.sent;
+            n.cr2 = token;
+            match self.protocol {
+                Protocol::ReasonFlag => {
+                    n.reason = REASON_NOT_PRESENT;
+                    n.push(Truth::NotPresent(token), 0);
+                }
+                Protocol::MarkerOnly => n.push(Truth::NotPresent(token), ASYNC_PF_MARKER),
+                Protocol::MarkerBusy => {
+                    n.slot = TokenSlot { token, busy: true };
+                    n.push(Truth::NotPresent(token), ASYNC_PF_MARKER);
+                }
+            }
+            self.explore(&n);
+            moved = true;
+        }
+        // KVM injects "page ready" for a token the guest has received.
+        let ready_free = match self.protocol {
+            Protocol::ReasonFlag => true,
+            _ => !s.ready_slot.busy,
+        };
+        if s.readied < s.sent
+            && s.received[s.readied as usize + 1] > 0
+            && ready_free
+            && !s.in_nmi()
+            && s.depth < MAX_FRAMES
+        {
+            let mut n = *s;
+            n.readied += 1;
+            let token = n.readied;
+            match self.protocol {
+                Protocol::ReasonFlag => {
+                    n.cr2 = token;
+                    n.reason = REASON_READY;
+                    n.push(Truth::Ready(token), 0);
+                }
+                _ => {
+                    // An interrupt, with the token in its own slot.
+                    n.ready_slot = TokenSlot { token, busy: true };
+                    n.push(Truth::Ready(token), 0);
+                }
+            }
+            self.explore(&n);
+            moved = true;
+        }
+        // An NMI arrives (once; NMIs do not nest).
+        if !s.nmi_taken && s.depth < MAX_FRAMES {
+            let mut n = *s;
+            n.nmi_taken = true;
+            n.push(Truth::Nmi, 0);
+            self.explore(&n);
+            moved = true;
+        }
+        // The innermost handler takes a step.
+        if s.depth > 0 {
+            let mut n = *s;
+            self.step(&mut n, s);
+            self.explore(&n);
+            moved = true;
+        }
+        if !moved {
+            self.finish(s);
+        }
+    }
+
+    /// One step of the innermost handler, which sees only what the guest can:
+    /// its error code, CR2 and shared memory.
+    fn step(&self, n: &mut State, s: &State) {
+        let frame = *n.top();
+        if frame.truth == Truth::Nmi {
+            if !s.nested_pf_taken && n.depth < MAX_FRAMES {
+                // The NMI handler touches a not-present page.
+                n.nested_pf_taken = true;
+                n.cr2 = FAULT_ADDRESS;
+                n.push(Truth::Regular, REGULAR_ERROR_CODE);
+            } else {
+                n.depth -= 1;
+            }
+            return;
+        }
+        if let (Truth::Ready(_), Protocol::MarkerOnly | Protocol::MarkerBusy) =
+            (frame.truth, self.protocol)
+        {
+            // The "page ready" interrupt: read the slot, ack.
+            let token = n.ready_slot.token;
+            n.ready_slot.busy = false;
+            n.wake(token, frame.truth);
+            n.depth -= 1;
+            return;
+        }
+        match self.protocol {
+            Protocol::ReasonFlag => {
+                if frame.step == 0 {
+                    // kvm_read_and_reset_pf_reason()
+                    n.top().seen = n.reason as u32;
+                    n.reason = 0;
+                    n.top().step = 1;
+                } else {
+                    let cr2 = n.cr2;
+                    match frame.seen as u8 {
+                        REASON_NOT_PRESENT => n.receive(cr2, frame.truth),
+                        REASON_READY => n.wake(cr2, frame.truth),
+                        _ => n.regular(frame.truth),
+                    }
+                    n.depth -= 1;
+                }
+            }
+            Protocol::MarkerOnly => {
+                let cr2 = n.cr2;
+                match classify(frame.error_code) {
+                    PfKind::Async => n.receive(cr2, frame.truth),
+                    PfKind::Regular => n.regular(frame.truth),
+                }
+                n.depth -= 1;
+            }
+            Protocol::MarkerBusy => match (classify(frame.error_code), frame.step) {
+                (PfKind::Async, 0) => {
+                    n.top().seen = n.slot.token;
+                    n.top().step = 1;
+                }
+                (PfKind::Async, _) => {
+                    n.slot.busy = false;
+                    n.receive(frame.seen, frame.truth);
+                    n.depth -= 1;
+                }
+                (PfKind::Regular, _) => {
+                    n.regular(frame.truth);
+                    n.depth -= 1;
+                }
+            },
+        }
+    }
+
+    fn finish(&mut self, s: &State) {
+        self.report.runs += 1;
+        if s.misclassified {
+            self.report.misclassified += 1;
+        }
+        let every_token_once =
+            (1..=self.tokens as usize).all(|t| s.received[t] == 1 && s.woken[t] == 1);
+        if !every_token_once {
+            self.report.lost += 1;
+        }
+    }
+}
+
+/// Runs every interleaving of up to `tokens` async #PFs (at most 3), each
+/// followed by its "page ready", one NMI and one real #PF in the NMI
+/// handler, under `protocol`.
+pub fn explore(protocol: Protocol, tokens: u32) -> Report {
+    let mut explorer = Explorer {
+        protocol,
+        tokens: if tokens as usize > MAX_TOKENS {
+            MAX_TOKENS as u32
+        } else {
+            tokens
+        },
+        report: Report::default(),
+    };
+    explorer.explore(&State::new());
+    explorer.report
+}
+
+/// Test cases, run by `cargo test` and, with fewer tokens, by KUnit.
+pub mod cases {
+    use super::*;
+    use crate::pfec::check::{Outcome, IN_KERNEL};
+    use crate::{check, check_eq};
+
+    fn tokens() -> u32 {
+        if IN_KERNEL {
+            2
+        } else {
+            3
+        }
+    }
+
+    /// The reason flag races with an NMI: some interleaving takes the NMI
+    /// handler's real #PF as async, and some loses a token.
+    pub fn reason_flag_protocol_races() -> Outcome {
+        let r = explore(Protocol::ReasonFlag, tokens());
+        check!(r.runs > 0);
+        check!(r.misclassified > 0);
+        check!(r.lost > 0);
+        // Already with a single token.
+        check!(
+            explore(Protocol::ReasonFlag, 1)
+                == Report {
+                    runs: 11,
+                    misclassified: 2,
+                    lost: 4
+                }
+        );
+        if !IN_KERNEL {
+            check!(
+                r == Report {
+                    runs: 6611,
+                    misclassified: 4818,
+                    lost: 6446
+                }
+            );
+        }
+        Ok(())
+    }
+
+    /// The marker alone never misclassifies, but a squashed CR2 loses the
+    /// token: the busy flag and the slot are needed too (seed 003).
+    pub fn marker_without_busy_flag_loses_tokens() -> Outcome {
+        let r = explore(Protocol::MarkerOnly, tokens());
+        check!(r.runs > 0);
+        check_eq!(r.misclassified, 0u64);
+        check!(r.lost > 0);
+        if !IN_KERNEL {
+            check!(
+                r == Report {
+                    runs: 640,
+                    misclassified: 0,
+                    lost: 217
+                }
+            );
+        }
+        Ok(())
+    }
+
+    /// Marker plus busy flag: in every interleaving each token is received
+    /// once and readied once, and no #PF is taken for what it is not.
+    pub fn marker_with_busy_flag_is_correct() -> Outcome {
+        let r = explore(Protocol::MarkerBusy, tokens());
+        check!(r.runs > 0);
+        check_eq!(r.misclassified, 0u64);
+        check_eq!(r.lost, 0u64);
+        if !IN_KERNEL {
+            check_eq!(r.runs, 850u64);
+        }
+        Ok(())
+    }
+
+    /// The classifier: of all 16-bit error codes, only the marker is async;
+    /// the marker is impossible from hardware and injectable on VMX; every
+    /// code hardware can produce from the defined bits is regular.
+    pub fn classifier() -> Outcome {
+        check!(is_impossible_from_hardware(ASYNC_PF_MARKER));
+        let mut asyncs = 0u32;
+        for code in 0..=0xffffu32 {
+            if classify(code) == PfKind::Async {
+                asyncs += 1;
+                check_eq!(code, ASYNC_PF_MARKER);
+            }
+            // Hardware codes: defined bits only (P, W, U, RSVD, I/D, PK, SS,
+            // HLAT, SGX), RSVD only with P.
+            let defined = code & !0x80ff == 0;
+            let consistent = code & PFERR_RSVD == 0 || code & PFERR_PRESENT != 0;
+            if defined && consistent {
+                check!(classify(code) == PfKind::Regular);
+                check!(!is_impossible_from_hardware(code));
+            }
+        }
+        check_eq!(asyncs, 1u32);
+        check!(!is_impossible_from_hardware(ASYNC_PF_MARKER | (1 << 16)));
+        Ok(())
+    }
+
+    /// The slot's layout round-trips, token in bits 31:0, busy in bit 32.
+    pub fn token_slot_layout() -> Outcome {
+        for slot in [
+            TokenSlot {
+                token: 0,
+                busy: false,
+            },
+            TokenSlot {
+                token: 1,
+                busy: true,
+            },
+            TokenSlot {
+                token: u32::MAX,
+                busy: true,
+            },
+            TokenSlot {
+                token: 0x1234_5678,
+                busy: false,
+            },
+        ] {
+            check!(TokenSlot::from_raw(slot.to_raw()) == slot);
+        }
+        check_eq!(
+            TokenSlot {
+                token: 7,
+                busy: true
+            }
+            .to_raw(),
+            (1u64 << 32) | 7
+        );
+        check!(
+            TokenSlot::from_raw(u64::MAX)
+                == TokenSlot {
+                    token: u32::MAX,
+                    busy: true
+                }
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What kvm-pfec's selftests share: where they put test memory, and reading
+ * the per-vCPU stats that kvm_pfec.ko counts into.
+ */
+#ifndef SELFTEST_KVM_PFEC_H
+#define SELFTEST_KVM_PFEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+/* Far above the selftest library's own memory, so nothing else maps here. */
+#define PFEC_TEST_GPA	0xc0000000ull
+#define PFEC_TEST_SLOT	10
+
+/* The hardware-unused bits KVM uses for its synthetic flags. */
+#define PFEC_IMPLICIT_ACCESS	(1ull << 48)
+#define PFEC_PRIVATE_ACCESS	(1ull << 49)
+
+/* Reads a vCPU stat by name through KVM_GET_STATS_FD; fails if it is absent. */
+static inline uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *desc = NULL;
+	uint64_t value;
+	int fd, i;
+
+	fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		desc = get_stats_descriptor(descs, i, &header);
+		if (!strcmp(desc->name, name))
+			break;
+	}
+	TEST_ASSERT(i < header.num_desc, "no vCPU stat '%s'", name);
+	read_stat_data(fd, &header, desc, &value, 1);
+	free(descs);
+	close(fd);
+	return value;
+}
+
+/*
+ * A VM of @type with one vCPU running @guest_code(PFEC_TEST_GPA, @npages),
+ * and @npages of test memory at PFEC_TEST_GPA, mapped 1:1, in a memslot with
+ * @slot_flags (KVM_MEM_GUEST_MEMFD for private memory).
+ */
+static inline struct kvm_vm *pfec_vm_create(unsigned long type, uint32_t slot_flags,
+					    uint64_t npages, void *guest_code,
+					    struct kvm_vcpu **vcpu)
+{
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = type };
+	struct kvm_vm *vm;
+
+	vm = vm_create_shape_with_one_vcpu(shape, vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
+				    PFEC_TEST_SLOT, npages, slot_flags);
+	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, npages);
+	vcpu_args_set(*vcpu, 2, PFEC_TEST_GPA, npages);
+	return vm;
+}
+
+static inline bool kvm_pfec_loaded(void)
+{
+	return !access("/sys/module/kvm_pfec", F_OK);
+}
+
+#endif /* SELFTEST_KVM_PFEC_H */

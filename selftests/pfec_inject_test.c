@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pfec_inject_test: the synthetic-bit guard, end to end.
+ *
+ * No hardware sets error-code bits 48 or 49, where KVM keeps its synthetic
+ * flags, so this test makes the kernel pretend one did: with
+ * CONFIG_KVM_PFEC_INJECT, bits written to /sys/kernel/debug/kvm_pfec_inject
+ * are OR'ed into the next hardware error code, once.  With kvm_pfec.ko loaded
+ * the fault must then be handled as if the bits were not there: stripped and
+ * counted in pfec_synthetic_stripped, decided shared (had PFERR_PRIVATE_ACCESS
+ * leaked through, this default VM would get a KVM_EXIT_MEMORY_FAULT), and
+ * the guest goes on.  The WARN it raises is checked by scripts/guest/check.sh,
+ * which sees the kernel log.
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "kvm_pfec.h"
+
+#define INJECT_PATH	"/sys/kernel/debug/kvm_pfec_inject"
+#define NPAGES		2
+#define MAGIC		0x5a5a5a5a12345678ull
+
+static void guest_code(uint64_t gva)
+{
+	volatile uint64_t *page1 = (volatile uint64_t *)(gva + PAGE_SIZE);
+
+	/* Warm up: page 0 faults in the region's page tables. */
+	*(volatile uint64_t *)gva = 0;
+	GUEST_SYNC(0);
+	/* The fault that takes the injected bits. */
+	*page1 = MAGIC;
+	GUEST_ASSERT_EQ(*page1, MAGIC);
+	GUEST_DONE();
+}
+
+static void write_inject(uint64_t bits)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(INJECT_PATH, O_WRONLY);
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", INJECT_PATH, errno);
+	n = snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)bits);
+	TEST_ASSERT_EQ(write(fd, buf, n), n);
+	close(fd);
+}
+
+static uint64_t read_inject(void)
+{
+	char buf[32] = {};
+	int fd;
+
+	fd = open(INJECT_PATH, O_RDONLY);
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", INJECT_PATH, errno);
+	TEST_ASSERT(read(fd, buf, sizeof(buf) - 1) > 0, "read(%s) failed", INJECT_PATH);
+	close(fd);
+	return strtoull(buf, NULL, 0);
+}
+
+static void run_until(struct kvm_vcpu *vcpu, uint64_t ucall)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT_EQ(uc.cmd, ucall);
+}
+
+int main(int argc, char *argv[])
+{
+	uint64_t stripped, shared;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	TEST_REQUIRE(!access(INJECT_PATH, W_OK));
+	TEST_REQUIRE(kvm_pfec_loaded());
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
+				    PFEC_TEST_SLOT, NPAGES, 0);
+	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, NPAGES);
+	vcpu_args_set(vcpu, 1, PFEC_TEST_GPA);
+
+	run_until(vcpu, UCALL_SYNC);
+	stripped = vcpu_stat(vcpu, "pfec_synthetic_stripped");
+	shared = vcpu_stat(vcpu, "pfec_shared_faults");
+	TEST_ASSERT_EQ(stripped, 0);
+
+	write_inject(PFEC_IMPLICIT_ACCESS | PFEC_PRIVATE_ACCESS);
+	run_until(vcpu, UCALL_DONE);
+
+	TEST_ASSERT_EQ(read_inject(), 0);
+	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_synthetic_stripped"), 1);
+	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_shared_faults") - shared, 1);
+	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_private_faults"), 0);
+	TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm, PFEC_TEST_GPA + PAGE_SIZE), MAGIC);
+
+	kvm_vm_free(vm);
+	return 0;
+}
