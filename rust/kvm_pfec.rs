@@ -15,17 +15,27 @@
 //!   `KVM_X86_SW_PROTECTED_VM` guests from the gfn's memory attributes,
 //!   never for reserved-bit (MMIO) faults; a reserved fault that arrives
 //!   tagged private WARNs and fails with `-EFAULT`.  Private and shared
-//!   faults are counted in `pfec_private_faults` and `pfec_shared_faults`.
+//!   faults are counted in `pfec_private_faults` and `pfec_shared_faults`;
+//! - for VMs that opt into `KVM_CAP_MEMORY_FAULT_SPLIT`, writes
+//!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
+//!   union, with a canary that counts (`pfec_memory_fault_double`) a second
+//!   record in one `KVM_RUN`;
+//! - counts a vCPU that gets the same memory fault 16 times in a row as
+//!   stuck (`pfec_memory_fault_stuck`) and logs it, rate-limited.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
 //! host too; this file is the glue.  Unloading waits until no vCPU is in the
 //! hooks (see `arch/x86/kvm/pfec.c`), so it is safe while VMs run.
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use kernel::kvm::{ErrorCodeSource, PageFaultHooks, Registration, Vcpu, VcpuStat, VmType};
+use kernel::kvm::{
+    ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, Registration, Vcpu, VcpuStat,
+    VmType,
+};
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr};
 use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Entry, Sanitized};
+use pfec::memory_fault::{self, History, Record};
 use pfec::private::{self, Decision, KvmFault, RsvdPrivate, VmKind};
 
 pub mod pfec;
@@ -45,8 +55,8 @@ struct KvmPfec {
 }
 
 impl kernel::Module for KvmPfec {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let policy = Registration::new()?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let policy = Registration::new(module)?;
         pr_info!("kvm-pfec {} loaded\n", pfec::VERSION);
         Ok(KvmPfec { _policy: policy })
     }
@@ -89,6 +99,8 @@ fn decide(
 
 static UNEXPECTED_HW_BITS_WARNED: AtomicBool = AtomicBool::new(false);
 static ASYNC_MARKER_LOGGED: AtomicBool = AtomicBool::new(false);
+#[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
+static DOUBLE_ANNOTATION_WARNED: AtomicBool = AtomicBool::new(false);
 static RSVD_PRIVATE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// WARNs the first time only; `details` logs what happened, that first time.
@@ -166,5 +178,64 @@ impl PageFaultHooks for Policy {
                 Err(EFAULT)
             }
         }
+    }
+
+    fn memory_fault(vcpu: &Vcpu, fault: MemoryFault, split: bool) {
+        if split {
+            let annotation = memory_fault::on_record(vcpu.memory_fault_canary());
+            if annotation.double {
+                vcpu.stat_inc(VcpuStat::MemoryFaultDouble);
+                // Userspace can write the canary: WARN only when configured.
+                #[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
+                warn_once(
+                    &DOUBLE_ANNOTATION_WARNED,
+                    c_str!("kvm_pfec: memory fault annotated twice in one KVM_RUN"),
+                    || pr_warn!("vCPU {}: gpa {:#x}\n", vcpu.id(), fault.gpa),
+                );
+            }
+            // The later record wins: it is the one userspace gets.
+            vcpu.set_split_memory_fault(fault);
+            vcpu.set_memory_fault_canary(annotation.canary);
+        }
+        observe_memory_fault(vcpu, fault);
+    }
+
+    fn run_entry(vcpu: &Vcpu) {
+        vcpu.set_memory_fault_canary(memory_fault::on_run_entry());
+    }
+}
+
+/// Counts and reports a vCPU that keeps getting the same memory fault.
+fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
+    let record = |f: MemoryFault| Record {
+        flags: f.flags,
+        gpa: f.gpa,
+        size: f.size,
+    };
+    let h = vcpu.memory_fault_history();
+    let o = memory_fault::observe(
+        History {
+            last: record(h.last),
+            repeats: h.repeats,
+        },
+        record(fault),
+    );
+    vcpu.set_memory_fault_history(MemoryFaultHistory {
+        last: fault,
+        repeats: o.history.repeats,
+    });
+    if o.stuck {
+        vcpu.stat_inc(VcpuStat::MemoryFaultStuck);
+    }
+    if o.report {
+        pr_warn!(
+            "{} vCPU {}: the same memory fault {} times in a row (gpa {:#x}, size {:#x}, flags {:#x}): stuck?\n",
+            vcpu.vm().name(),
+            vcpu.id(),
+            o.history.repeats,
+            fault.gpa,
+            fault.size,
+            fault.flags
+        );
     }
 }

@@ -8,12 +8,14 @@
 //!   code, which the kernel exports as `kernel::kvm::oracle`, over every
 //!   combination of the error-code bits that the decisions read, every VM
 //!   type and both attribute states.
+//! - `kvm_pfec_layout`: the split memory-fault layout of
+//!   [`crate::pfec::memory_fault`] against the real `struct kvm_run`.
 
 use crate::pfec::check::Outcome;
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
 use crate::{check, check_eq};
-use kernel::kvm::{oracle, ErrorCodeSource, VmType};
+use kernel::kvm::{layout, oracle, ErrorCodeSource, VmType};
 
 macro_rules! kunit_suites {
     ($($suite:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
@@ -29,6 +31,22 @@ kernel::kunit_suite!("kvm_pfec_oracle", [
     hw_error_code_matches_upstream => hw_error_code_matches_upstream,
     private_access_matches_upstream => private_access_matches_upstream,
 ]);
+
+kernel::kunit_suite!(
+    "kvm_pfec_layout",
+    [split_layout_matches_kvm_run => split_layout_matches_kvm_run]
+);
+
+fn split_layout_matches_kvm_run() -> Outcome {
+    use crate::pfec::memory_fault as mf;
+    let [size, record, canary, reserved] = layout::exit_union_offsets();
+    check_eq!(size as u64, mf::EXIT_UNION_SIZE as u64);
+    check_eq!(layout::SPLIT_LOW_SIZE as u64, mf::LOW_SIZE as u64);
+    check_eq!(record as u64, mf::MEMORY_FAULT_OFFSET as u64);
+    check_eq!(canary as u64, mf::CANARY_OFFSET as u64);
+    check_eq!(reserved as u64, mf::RESERVED_OFFSET as u64);
+    Ok(())
+}
 
 /// The bits the decisions read, and a few that nothing defines (31 is
 /// SEV-SNP's RMP bit; 47, 50 and 63 are undefined), so that passing them

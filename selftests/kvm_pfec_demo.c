@@ -5,7 +5,8 @@
  * Runs a guest that writes to fresh pages, first in a default VM, then in a
  * KVM_X86_SW_PROTECTED_VM whose memory is half private (guest_memfd) and half
  * shared, and last provokes a KVM_EXIT_MEMORY_FAULT by touching a page whose
- * attributes say private while its memslot has no guest_memfd.  Each fresh
+ * attributes say private while its memslot has no guest_memfd, in upstream's
+ * kvm_run layout and in the split one.  Each fresh
  * page is one page fault through kvm_mmu_page_fault(), which is where
  * kvm_pfec.ko hooks in; after each guest the demo prints the module's
  * counters for its vCPU (zero when the module is not loaded).
@@ -82,21 +83,40 @@ static void demo_protected_vm(void)
 	kvm_vm_free(vm);
 }
 
-static void demo_memory_fault(void)
+/*
+ * A KVM_EXIT_MEMORY_FAULT, in upstream's layout and, if @split, in the split
+ * one (KVM_CAP_MEMORY_FAULT_SPLIT), where the record sits past the part
+ * other exits use.
+ */
+static void demo_memory_fault(bool split)
 {
+	const struct kvm_enable_cap cap = { .cap = KVM_CAP_MEMORY_FAULT_SPLIT, .args = { 1 } };
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int r;
 
 	/* Private by attribute, but the memslot has no guest_memfd. */
-	vm = demo_vm(KVM_X86_SW_PROTECTED_VM, 0, &vcpu);
+	vm = __vm_create(shape, 1, 0);
+	if (split)
+		vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	vcpu = vm_vcpu_add(vm, 0, guest_touch);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DEMO_GPA,
+				    PFEC_TEST_SLOT, DEMO_NPAGES, 0);
+	virt_map(vm, DEMO_GPA, DEMO_GPA, DEMO_NPAGES);
+	vcpu_args_set(vcpu, 2, DEMO_GPA, (uint64_t)DEMO_NPAGES);
 	vm_mem_set_private(vm, DEMO_GPA, PAGE_SIZE);
 	r = _vcpu_run(vcpu);
 	TEST_ASSERT(r == -1 && errno == EFAULT, "KVM_RUN: expected EFAULT, got %d", r);
 	TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
-	printf("memory fault exit: gpa 0x%llx size 0x%llx flags 0x%llx\n",
-	       vcpu->run->memory_fault.gpa, vcpu->run->memory_fault.size,
-	       vcpu->run->memory_fault.flags);
+	if (split)
+		printf("memory fault exit, split layout (record at byte %d of the exit union): gpa 0x%llx size 0x%llx flags 0x%llx\n",
+		       KVM_EXIT_SPLIT_LOW_SIZE, vcpu->run->split.memory_fault.gpa,
+		       vcpu->run->split.memory_fault.size, vcpu->run->split.memory_fault.flags);
+	else
+		printf("memory fault exit, upstream layout (record at byte 0): gpa 0x%llx size 0x%llx flags 0x%llx\n",
+		       vcpu->run->memory_fault.gpa, vcpu->run->memory_fault.size,
+		       vcpu->run->memory_fault.flags);
 	print_counters(vcpu);
 	kvm_vm_free(vm);
 }
@@ -107,6 +127,10 @@ int main(int argc, char *argv[])
 
 	demo_default_vm();
 	demo_protected_vm();
-	demo_memory_fault();
+	demo_memory_fault(false);
+	if (kvm_check_cap(KVM_CAP_MEMORY_FAULT_SPLIT))
+		demo_memory_fault(true);
+	else
+		printf("KVM_CAP_MEMORY_FAULT_SPLIT: not offered (is kvm_pfec.ko loaded?)\n");
 	return 0;
 }

@@ -100,6 +100,13 @@ macro_rules! for_each_case {
                 sanitize_at_each_entry,
                 sanitize_at_loses_nothing,
             ],
+            memory_fault: [
+                split_layout_tiles_the_union,
+                canary_catches_double_annotation,
+                canary_survives_scribbling,
+                stuck_vcpu_detection,
+                different_records_reset_the_count,
+            ],
             private: [
                 decision_table,
                 attributes_read_only_when_needed,
