@@ -8,13 +8,29 @@
 # KVM_PFEC_CACHE (default ~/.cache/kvm-pfec) holds the toolchain extras, the
 # kernel tree and build, and the test results.
 
-.PHONY: run check setup kernel module clippy checkpatch selftests host-test vm-shell clean help
+.PHONY: run check check-debug check-stress bench setup kernel module clippy checkpatch selftests host-test vm-shell clean help
 
 run:
 	@bash scripts/run.sh
 
 check:
 	@bash scripts/check.sh
+
+# Benchmarks: fault-path and decision ratios in one boot, and the
+# development loop's wall times (COLD=1 adds a cold run).
+bench:
+	@bash scripts/bench.sh
+
+# The same tests on the debug kernel (KASAN, lockdep, atomic-sleep checks,
+# kmemleak), built into a tree of its own.
+check-debug:
+	@KVM_PFEC_VARIANT=debug bash scripts/check.sh
+
+# The long runs: 100 rmmod/insmod cycles under faulting vCPUs, upstream's
+# private_mem_conversions_test with 4 vCPUs and 2 memslots, a 5000-run
+# kvm_run scribbler.
+check-stress:
+	@KVM_PFEC_STRESS=1 bash scripts/check.sh
 
 setup:
 	@bash scripts/setup.sh

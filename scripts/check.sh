@@ -8,6 +8,9 @@
 #
 # Installs and builds whatever is missing first (see scripts/setup.sh,
 # scripts/kernel.sh); with nothing changed it rebuilds nothing.
+#
+# KVM_PFEC_STRESS=1 (make check-stress) runs scripts/guest/stress.sh in the
+# VM instead; KVM_PFEC_VARIANT=debug (make check-debug) uses the debug kernel.
 set -uo pipefail
 STAGE=check
 . "$(dirname "$0")/lib.sh"
@@ -69,7 +72,7 @@ summary() {
 
 bash "$KVM_PFEC_TOP/scripts/setup.sh" || { step_failed "setup"; summary; }
 
-results=$KVM_PFEC_CACHE/results/$(date +%Y%m%d-%H%M%S)
+results=$KVM_PFEC_CACHE/results/$(date +%Y%m%d-%H%M%S)${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}
 mkdir -p "$results"
 ln -sfn "$results" "$KVM_PFEC_CACHE/results/latest"
 say "results go to $results"
@@ -90,6 +93,8 @@ else
 	say "host: $p passed, $f failed, $i ignored"
 fi
 
+host_check "every WARN is listed in Documentation/warnings.rst" \
+	bash "$KVM_PFEC_TOP/scripts/warns.sh"
 host_check "rustfmt: the Rust sources are formatted" \
 	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
 	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
@@ -99,21 +104,31 @@ bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary;
 say "[3/5] module"
 host_check "kvm_pfec.ko builds with clippy, warning-free (CLIPPY=1)" \
 	bash "$KVM_PFEC_TOP/scripts/module.sh" CLIPPY=1 modules
-[ -f "$KVM_PFEC_TOP/rust/kvm_pfec.ko" ] || { step_failed "module build"; summary; }
+ko=$(module_dir)/rust/kvm_pfec.ko
+[ -f "$ko" ] || { step_failed "module build"; summary; }
 host_check "checkpatch: no errors in kernel/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
 say "[4/5] selftests"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh" || { step_failed "selftest build"; summary; }
 
-say "[5/5] booting the kernel: module load/unload, KUnit, KVM selftests"
-bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 1200 --results "$results" -- \
-	scripts/guest/check.sh "$results" "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" \
-	selftests/upstream.list 2>&1 | tee "$results/vm.log"
+kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
+if [ "${KVM_PFEC_STRESS:-}" = 1 ]; then
+	say "[5/5] booting the kernel: the stress runs (scripts/guest/stress.sh)"
+	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 3600 --results "$results" -- \
+		scripts/guest/stress.sh "$results" "$kselftest" "$ko" 2>&1 | tee "$results/vm.log"
+else
+	say "[5/5] booting the kernel: module load/unload, KUnit, KVM selftests"
+	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 1800 --results "$results" -- \
+		scripts/guest/check.sh "$results" "$kselftest" selftests/upstream.list "$ko" \
+		2>&1 | tee "$results/vm.log"
+fi
 vm_rc=${PIPESTATUS[0]}
 
 count_tap "$results/guest.tap" guest
-count_tap "$results/kunit.ktap" kunit "    "
-count_tap "$results/kselftest.tap" selftest
+if [ "${KVM_PFEC_STRESS:-}" != 1 ]; then
+	count_tap "$results/kunit.ktap" kunit "    "
+	count_tap "$results/kselftest.tap" selftest
+fi
 # A VM that died (panic, timeout) is a failure even if what ran passed.
 if [ "$vm_rc" -ne 0 ] && ! grep -q '^ *not ok' "$results/guest.tap" "$results/kunit.ktap" \
 	"$results/kselftest.tap" 2>/dev/null; then

@@ -27,6 +27,11 @@ fi
 PATCHES=("$KVM_PFEC_TOP"/kernel/patches/*.patch)
 [ -e "${PATCHES[0]}" ] || PATCHES=()
 FRAGMENTS=("$KVM_PFEC_TOP"/kernel/*.config)
+if [ -n "$KVM_PFEC_VARIANT" ]; then
+	[ -f "$KVM_PFEC_TOP/kernel/variants/$KVM_PFEC_VARIANT.config" ] ||
+		die "no kernel variant '$KVM_PFEC_VARIANT' (kernel/variants/$KVM_PFEC_VARIANT.config)"
+	FRAGMENTS+=("$KVM_PFEC_TOP/kernel/variants/$KVM_PFEC_VARIANT.config")
+fi
 LOGDIR=$KVM_PFEC_CACHE/logs
 mkdir -p "$LOGDIR"
 
@@ -38,7 +43,7 @@ git_k() { git -C "$KDIR" "$@"; }
 
 unpack() {
 	local tmp=$KDIR.unpacking
-	say "unpacking /usr/src/linux-source-6.12.tar.xz into $KDIR (about 2 minutes, once)"
+	say "unpacking /usr/src/linux-source-6.12.tar.xz into $KDIR (about 1.5 minutes, once)"
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	tar -xf /usr/src/linux-source-6.12.tar.xz -C "$tmp" --strip-components=1
@@ -111,6 +116,7 @@ configure() {
 	local bad=()
 	while IFS= read -r line; do
 		case $line in
+		CONFIG_*=n) sym=${line%%=*}; ! grep -q "^$sym=" "$KDIR/.config" || bad+=("$line (got: $(grep "^$sym=" "$KDIR/.config"))") ;;
 		CONFIG_*=*) sym=${line%%=*}; grep -qx "$line" "$KDIR/.config" || bad+=("$line (got: $(grep -E "^(# )?$sym[= ]" "$KDIR/.config" || echo unset))") ;;
 		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}; ! grep -q "^$sym=" "$KDIR/.config" || bad+=("$line (got: $(grep "^$sym=" "$KDIR/.config"))") ;;
 		esac

@@ -14,6 +14,9 @@ LLVM_SUFFIX=-19
 
 KVM_PFEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KVM_PFEC_CACHE=${KVM_PFEC_CACHE:-$HOME/.cache/kvm-pfec}
+# A kernel variant (kernel/variants/<name>.config, e.g. "debug"), built in a
+# tree of its own; empty for the main kernel.
+KVM_PFEC_VARIANT=${KVM_PFEC_VARIANT:-}
 TOOLS_DIR=$KVM_PFEC_CACHE/tools
 BINDGEN=$TOOLS_DIR/bindgen/bin/bindgen
 VENV=$TOOLS_DIR/venv
@@ -33,7 +36,17 @@ kernel_dir() {
 	local v
 	v=$(kernel_version) || return 1
 	[ -n "$v" ] || return 1
-	echo "$KVM_PFEC_CACHE/linux-$v"
+	echo "$KVM_PFEC_CACHE/linux-$v${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}"
+}
+
+# Where kvm_pfec.ko is built: in the repository for the main kernel, in a
+# copy inside the variant's tree otherwise, so the two never mix.
+module_dir() {
+	if [ -z "$KVM_PFEC_VARIANT" ]; then
+		echo "$KVM_PFEC_TOP"
+	else
+		echo "$(kernel_dir)/kvm-pfec-module"
+	fi
 }
 
 _t0=$(date +%s)

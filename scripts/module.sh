@@ -9,6 +9,12 @@ STAGE=module
 need_setup
 
 KDIR=$(kernel_dir)
+MDIR=$(module_dir)
 [ -f "$KDIR/Module.symvers" ] || die "no built kernel at $KDIR: run scripts/kernel.sh (make kernel) first"
-make -C "$KDIR" -s M="$KVM_PFEC_TOP" "${KMAKE_VARS[@]}" "${@:-modules}"
-[ $# -gt 0 ] || say "built $KVM_PFEC_TOP/rust/kvm_pfec.ko"
+if [ "$MDIR" != "$KVM_PFEC_TOP" ]; then
+	mkdir -p "$MDIR/rust"
+	cp -u "$KVM_PFEC_TOP/Kbuild" "$MDIR/"
+	cp -ru "$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP/rust/pfec" "$MDIR/rust/"
+fi
+make -C "$KDIR" -s M="$MDIR" "${KMAKE_VARS[@]}" "${@:-modules}"
+[ $# -gt 0 ] || say "built $MDIR/rust/kvm_pfec.ko"

@@ -13,4 +13,5 @@ bash "$KVM_PFEC_TOP/scripts/kernel.sh"
 bash "$KVM_PFEC_TOP/scripts/module.sh"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh"
 exec bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 600 -- \
-	scripts/guest/demo.sh "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)"
+	scripts/guest/demo.sh "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" \
+	"$(module_dir)/rust/kvm_pfec.ko"

@@ -22,7 +22,10 @@
 #define NPAGES		1
 /* The kvm_pfec module's canary value while a record is armed ("pfec-mf!"). */
 #define CANARY_ARMED	0x21666d2d63656670ull
-/* Runs into the same fault for the scribbler; above the stuck threshold. */
+/*
+ * Runs into the same fault for the scribbler, above the stuck threshold;
+ * $PFEC_SCRIBBLE_RUNS overrides it (make check-stress runs 5000).
+ */
 #define SCRIBBLE_RUNS	200
 /* kvm_pfec reports a vCPU as stuck after this many identical faults. */
 #define STUCK_THRESHOLD	16
@@ -218,7 +221,7 @@ static void test_split_vm_pins_module(void)
  * annotation (KVM_RUN entry resets the canary).  Never fixing the fault
  * makes the vCPU look stuck: counted once, past the threshold.
  */
-static void test_scribbler_and_stuck_vcpu(void)
+static void test_scribbler_and_stuck_vcpu(int runs)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -228,7 +231,7 @@ static void test_scribbler_and_stuck_vcpu(void)
 	vm = fault_vm(true, 0, &vcpu);
 	run_to_sync(vcpu);
 	words = (uint64_t *)exit_union(vcpu);
-	for (i = 0; i < SCRIBBLE_RUNS; i++) {
+	for (i = 0; i < runs; i++) {
 		for (j = 0; j < 256 / 8; j++)
 			words[j] = (uint64_t)random() << 32 | random();
 		if (i % 2)
@@ -244,6 +247,11 @@ static void test_scribbler_and_stuck_vcpu(void)
 
 int main(int argc, char *argv[])
 {
+	const char *runs_env = getenv("PFEC_SCRIBBLE_RUNS");
+	int runs = runs_env ? atoi(runs_env) : SCRIBBLE_RUNS;
+
+	TEST_ASSERT(runs >= STUCK_THRESHOLD, "PFEC_SCRIBBLE_RUNS must be at least %d",
+		    STUCK_THRESHOLD);
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
 	TEST_REQUIRE(kvm_pfec_loaded());
 
@@ -259,7 +267,7 @@ int main(int argc, char *argv[])
 	ksft_test_result_pass("default: upstream's layout\n");
 	test_split_vm_pins_module();
 	ksft_test_result_pass("split VM pins kvm_pfec\n");
-	test_scribbler_and_stuck_vcpu();
-	ksft_test_result_pass("scribbled kvm_run, %d runs; stuck vCPU counted\n", SCRIBBLE_RUNS);
+	test_scribbler_and_stuck_vcpu(runs);
+	ksft_test_result_pass("scribbled kvm_run, %d runs; stuck vCPU counted\n", runs);
 	ksft_finished();
 }

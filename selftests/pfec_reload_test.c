@@ -11,7 +11,8 @@
  * test VM (oops=panic).  At the end every vCPU has run on, and faults of both
  * kinds were counted while the module was loaded.
  *
- * The module to insert is $KVM_PFEC_KO.
+ * The module to insert is $KVM_PFEC_KO; $PFEC_RELOAD_CYCLES overrides the
+ * number of rounds (make check-stress runs 100).
  */
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -27,7 +28,7 @@
 #define NR_VCPUS	2
 /* Enough pages that a flip costs the vCPUs a burst of faults. */
 #define NPAGES		64
-/* Per flip: both orders of attribute change and module state. */
+/* Rounds of rmmod and insmod by default: seconds under TCG. */
 #define CYCLES		20
 
 static bool stop;
@@ -85,6 +86,8 @@ int main(int argc, char *argv[])
 	struct kvm_vcpu *vcpus[NR_VCPUS];
 	pthread_t threads[NR_VCPUS];
 	const char *ko = getenv("KVM_PFEC_KO");
+	const char *cycles_env = getenv("PFEC_RELOAD_CYCLES");
+	int cycles = cycles_env ? atoi(cycles_env) : CYCLES;
 	uint64_t total_private = 0, total_shared = 0;
 	struct kvm_vm *vm;
 	int i;
@@ -102,7 +105,8 @@ int main(int argc, char *argv[])
 		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);
 	}
 
-	for (i = 0; i < CYCLES; i++) {
+	TEST_ASSERT(cycles > 0, "PFEC_RELOAD_CYCLES must be positive");
+	for (i = 0; i < cycles; i++) {
 		vm_mem_set_private(vm, PFEC_TEST_GPA, size);
 		module_cmd("rmmod", "kvm_pfec");
 		vm_mem_set_shared(vm, PFEC_TEST_GPA, size);
@@ -113,6 +117,7 @@ int main(int argc, char *argv[])
 		vm_mem_set_shared(vm, PFEC_TEST_GPA, size);
 	}
 
+	pr_info("%d rounds of rmmod and insmod\n", cycles);
 	WRITE_ONCE(stop, true);
 	sync_global_to_guest(vm, stop);
 	for (i = 0; i < NR_VCPUS; i++)

@@ -4,13 +4,13 @@
 # Runs inside the VM for `make run`: load kvm_pfec, run the demo guests, show
 # what the module logged, unload.
 #
-# Usage: demo.sh KSELFTEST_INSTALL
+# Usage: demo.sh KSELFTEST_INSTALL KVM_PFEC_KO
 set -eu
-kselftest=$1
+kselftest=$1 ko=$2
 
 echo "== kernel $(uname -r); kvm_amd npt=$(cat /sys/module/kvm_amd/parameters/npt)"
 dmesg -C
-insmod rust/kvm_pfec.ko
+insmod "$ko"
 echo "== demo guests (selftests/kvm_pfec_demo.c)"
 "$kselftest/kvm-pfec/kvm_pfec_demo"
 rmmod kvm_pfec
