@@ -60,7 +60,7 @@ vm-shell: module
 	@bash scripts/vm.sh
 
 clean:
-	@bash scripts/module.sh clean
+	-@bash scripts/module.sh clean
 	cargo clean
 
 help:

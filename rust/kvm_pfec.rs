@@ -20,7 +20,7 @@
 //!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
 //!   union, with a canary that counts (`pfec_memory_fault_double`) a second
 //!   record in one `KVM_RUN`;
-//! - counts a vCPU that gets the same memory fault 16 times in a row as
+//! - counts a vCPU that gets the same memory fault on 16 exits in a row as
 //!   stuck (`pfec_memory_fault_stuck`) and logs it, rate-limited.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
@@ -29,8 +29,8 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::kvm::{
-    ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, Registration, Vcpu, VcpuStat,
-    VmType,
+    layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, Registration, Vcpu,
+    VcpuStat, VmType,
 };
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr};
 use pfec::async_pf::{self, PfKind};
@@ -200,8 +200,17 @@ impl PageFaultHooks for Policy {
         observe_memory_fault(vcpu, fault);
     }
 
-    fn run_entry(vcpu: &Vcpu) {
-        vcpu.set_memory_fault_canary(memory_fault::on_run_entry());
+    fn run_entry(vcpu: &Vcpu, split: bool) {
+        if split {
+            vcpu.set_memory_fault_canary(memory_fault::on_run_entry());
+        }
+        // "In a row" means exit after exit: any other exit in between means
+        // the vCPU made progress.
+        if vcpu.exit_reason() != layout::EXIT_MEMORY_FAULT {
+            let mut h = vcpu.memory_fault_history();
+            h.repeats = 0;
+            vcpu.set_memory_fault_history(h);
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! - `kvm_pfec_layout`: the split memory-fault layout of
 //!   [`crate::pfec::memory_fault`] against the real `struct kvm_run`.
 
-use crate::pfec::check::Outcome;
+use crate::pfec::check::{combinations, Outcome};
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
 use crate::{check, check_eq};
@@ -48,9 +48,10 @@ fn split_layout_matches_kvm_run() -> Outcome {
     Ok(())
 }
 
-/// The bits the decisions read, and a few that nothing defines (31 is
-/// SEV-SNP's RMP bit; 47, 50 and 63 are undefined), so that passing them
-/// through is checked too.
+/// The bits the decisions read (RSVD, and KVM's flags), the ones they pass
+/// through (the other hardware bits, SEV-SNP's RMP at 31 among them), and
+/// two that nothing defines (47 and 63), so that passing those through is
+/// checked too.
 const BITS: [u64; 13] = [
     hw::PRESENT,
     hw::WRITE,
@@ -69,12 +70,7 @@ const BITS: [u64; 13] = [
 
 /// Every combination of [`BITS`].
 fn patterns() -> impl Iterator<Item = u64> {
-    (0..1u32 << BITS.len()).map(|mask| {
-        BITS.iter()
-            .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .fold(0, |raw, (_, bit)| raw | bit)
-    })
+    combinations(BITS)
 }
 
 /// Every `KVM_X86_*_VM` value, and one past them.

@@ -102,9 +102,10 @@ host_check "rustfmt: the Rust sources are formatted" \
 say "[2/5] kernel"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
 say "[3/5] module"
+ko=$(module_dir)/rust/kvm_pfec.ko
+rm -f "$ko"
 host_check "kvm_pfec.ko builds with clippy, warning-free (CLIPPY=1)" \
 	bash "$KVM_PFEC_TOP/scripts/module.sh" CLIPPY=1 modules
-ko=$(module_dir)/rust/kvm_pfec.ko
 [ -f "$ko" ] || { step_failed "module build"; summary; }
 host_check "checkpatch: no errors in kernel/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"

@@ -32,7 +32,7 @@ if [ -n "$KVM_PFEC_VARIANT" ]; then
 		die "no kernel variant '$KVM_PFEC_VARIANT' (kernel/variants/$KVM_PFEC_VARIANT.config)"
 	FRAGMENTS+=("$KVM_PFEC_TOP/kernel/variants/$KVM_PFEC_VARIANT.config")
 fi
-LOGDIR=$KVM_PFEC_CACHE/logs
+LOGDIR=$KVM_PFEC_CACHE/logs${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}
 mkdir -p "$LOGDIR"
 
 # Commits in the cache tree are ours; fixed identities and dates make the
@@ -140,7 +140,7 @@ build() {
 		die "Rust is not available to the kernel build; see $LOGDIR/rustavailable.log"
 	rm -f "$stamp"
 	local t0=$SECONDS
-	run_logged "$LOGDIR/build.log" "make -j$(nproc) (cold: about 20 minutes on 2 cores)" \
+	run_logged "$LOGDIR/build.log" "make -j$(nproc) (cold: about 15 minutes on 2 cores, longer for debug)" \
 		make -C "$KDIR" "${KMAKE_VARS[@]}" -j"$(nproc)"
 	echo "$want" >"$stamp"
 	say "kernel built in $((SECONDS - t0)) s"

@@ -12,9 +12,10 @@ KDIR=$(kernel_dir)
 MDIR=$(module_dir)
 [ -f "$KDIR/Module.symvers" ] || die "no built kernel at $KDIR: run scripts/kernel.sh (make kernel) first"
 if [ "$MDIR" != "$KVM_PFEC_TOP" ]; then
-	mkdir -p "$MDIR/rust"
-	cp -u "$KVM_PFEC_TOP/Kbuild" "$MDIR/"
-	cp -ru "$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP/rust/pfec" "$MDIR/rust/"
+	mkdir -p "$MDIR"
+	# Sources only; --delete leaves excluded files, Kbuild's output, alone.
+	rsync -a --delete --include='*/' --include='*.rs' --include=Kbuild --exclude='*' \
+		"$KVM_PFEC_TOP/Kbuild" "$KVM_PFEC_TOP/rust" "$MDIR/"
 fi
 make -C "$KDIR" -s M="$MDIR" "${KMAKE_VARS[@]}" "${@:-modules}"
 [ $# -gt 0 ] || say "built $MDIR/rust/kvm_pfec.ko"

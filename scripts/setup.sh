@@ -13,7 +13,7 @@ STAGE=setup
 APT_PKGS=(
 	linux-source-6.12
 	clang-19 lld-19 llvm-19 libclang-19-dev
-	make flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
+	make gcc libc6-dev flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
 	python3 python3-venv python3-ply python3-git kmod udev rsync
 )
 RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev rust-web-clippy)
@@ -35,8 +35,11 @@ step "checking the machine"
 [ "$(uname -m)" = x86_64 ] || die "kvm-pfec needs x86_64; this is $(uname -m)"
 [ -z "$SUDO" ] || command -v sudo >/dev/null ||
 	die "not root and no sudo: run make setup as root"
-command -v cargo >/dev/null ||
-	die "cargo not found: install a Rust toolchain for the host (rustup or Debian's cargo)"
+# Cargo.lock version 4 and bindgen-cli 0.70 need cargo 1.78 or newer, which
+# bookworm's own cargo is not.
+cargo_minor=$(cargo --version 2>/dev/null | sed -n 's/^cargo 1\.\([0-9]*\).*/\1/p')
+[ "${cargo_minor:-0}" -ge 78 ] ||
+	die "cargo 1.78 or newer not found (have: $(cargo --version 2>&1)); install one with rustup"
 
 installed() { # PKG [VERSION]
 	local v
@@ -49,16 +52,21 @@ installed() { # PKG [VERSION]
 }
 
 missing=()
-for p in "${APT_PKGS[@]}" "${BACKPORTS_PKGS[@]}"; do
+for p in "${APT_PKGS[@]}"; do
 	installed "$p" || missing+=("$p")
 done
+# qemu 10 from backports: bookworm's own 7.2 does not do.
+qemu_version=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+if ! installed qemu-system-x86 || ! dpkg --compare-versions "$qemu_version" ge 1:10; then
+	missing+=(qemu-system-x86)
+fi
 for p in "${RUST_PKGS[@]}"; do
 	installed "$p" "$RUSTC_WEB_VERSION" || missing+=("$p=$RUSTC_WEB_VERSION")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
 	step "adding bookworm-backports to the apt sources (for qemu 10)"
-	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	if ! grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
 			'Suites: bookworm-backports' 'Components: main' \
 			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
@@ -85,7 +93,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 		$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${bp[@]}" >/dev/null
 fi
 # Keep apt upgrades from moving rustc away from the version the kernel was built with.
-$SUDO apt-mark hold "${RUST_PKGS[@]}" >/dev/null
+unheld=()
+for p in "${RUST_PKGS[@]}"; do
+	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "hi " ] || unheld+=("$p")
+done
+[ ${#unheld[@]} -eq 0 ] || $SUDO apt-mark hold "${unheld[@]}" >/dev/null
 
 step "checking /usr/bin/rustc"
 /usr/bin/rustc --version | grep -q '^rustc 1\.85\.' ||

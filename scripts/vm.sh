@@ -65,9 +65,10 @@ say "booting $(basename "$KDIR") ($accel), running: $cmd"
 # Pipe, do not redirect: qemu reopens stdout and stderr separately, and with
 # both on one file stderr overwrites stdout.
 # qemu repeats, per vCPU, each EPYC feature that TCG lacks (nrip-save, ...):
-# known and harmless, so keep them out of the output.
+# known and harmless, so keep them out of the output.  No --foreground: on
+# expiry timeout then signals its whole process group, qemu included.
 set +e
-timeout --foreground -k 10 "$timeout_s" \
+timeout -k 10 "$timeout_s" \
 	env PATH="$VENV/bin:$PATH" vng "${args[@]}" --exec "$cmd" 2>&1 |
 	grep --line-buffered -v "TCG doesn't support requested feature"
 rc=${PIPESTATUS[0]}

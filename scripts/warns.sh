@@ -5,8 +5,10 @@
 # with its trigger, in Documentation/warnings.rst: this finds them by grep and
 # fails, naming it, on any that is not.
 #
-#   - the module: each warn_once(..., c_str!("<message>"), ...) in rust/;
-#   - the patches: each WARN_ON_ONCE(<condition>) a patch adds in C.
+#   - the module: each warn_once(..., c_str!("<message>"), ...) in rust/,
+#     and no other call of kernel::bug::warn;
+#   - the patches: each WARN, WARN_ON, WARN_ONCE, WARN_ON_ONCE and
+#     KVM_BUG_ON(<condition>) a patch adds, up to its closing parenthesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 doc=Documentation/warnings.rst
@@ -25,19 +27,25 @@ check() {
 while IFS= read -r msg; do
 	check "$msg"
 done < <(grep -A2 -h 'warn_once(' rust/*.rs | sed -n 's/.*c_str!("\(.*\)").*/\1/p')
-# WARN_ON_ONCE( up to its matching parenthesis.
+# warn_once() is the module's only way to warn.
+others=$(grep -n 'bug::warn(' rust/*.rs | grep -v 'fn warn_once' | grep -v '^[^:]*:[0-9]*: *kernel::bug::warn(msg);' || true)
+[ -z "$others" ] || { echo "a WARN outside warn_once(): $others"; missing=$((missing + 1)); }
+
 while IFS= read -r cond; do
 	check "$cond"
-done < <(grep -h '^+.*WARN_ON_ONCE(' kernel/patches/*.patch | python3 -c '
-import sys
+done < <(grep -h -E '^\+.*\b(WARN|WARN_ON|WARN_ONCE|WARN_ON_ONCE|KVM_BUG_ON)\(' kernel/patches/*.patch |
+	python3 -c '
+import re, sys
 for line in sys.stdin:
-    i = line.index("WARN_ON_ONCE(")
-    depth = 0
-    for j in range(i, len(line)):
-        depth += {"(": 1, ")": -1}.get(line[j], 0)
-        if line[j] == ")" and depth == 0:
-            print(line[i:j + 1])
-            break
+    for m in re.finditer(r"\b(WARN_ON_ONCE|WARN_ONCE|WARN_ON|WARN|KVM_BUG_ON)\(", line):
+        depth = 0
+        for j in range(m.start(), len(line)):
+            depth += {"(": 1, ")": -1}.get(line[j], 0)
+            if line[j] == ")" and depth == 0:
+                print(line[m.start():j + 1])
+                break
+        else:
+            print(line[m.start():].strip())
 ')
 
 echo "$found WARN sites, $missing not listed"

@@ -47,6 +47,24 @@ impl fmt::Display for Failure {
 /// The result of one test case.
 pub type Outcome = Result<(), Failure>;
 
+/// xorshift64: a fixed, reproducible spread of 64-bit patterns.
+pub fn xorshift64(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Every combination (OR) of `bits`: 2^N values.
+pub fn combinations<const N: usize>(bits: [u64; N]) -> impl Iterator<Item = u64> {
+    (0..1u64 << N).map(move |mask| {
+        bits.iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .fold(0, |raw, (_, bit)| raw | bit)
+    })
+}
+
 /// Fails the current case unless the condition holds.
 #[macro_export]
 macro_rules! check {
@@ -101,7 +119,7 @@ macro_rules! for_each_case {
                 sanitize_at_loses_nothing,
             ],
             memory_fault: [
-                split_layout_tiles_the_union,
+                split_layout_is_the_documented_one,
                 canary_catches_double_annotation,
                 canary_survives_scribbling,
                 stuck_vcpu_detection,

@@ -115,9 +115,6 @@ pub struct HwErrorCode(u64);
 pub struct Collision(u64);
 
 impl HwErrorCode {
-    /// No bit set.
-    pub const EMPTY: Self = Self(0);
-
     /// Splits a raw hardware value into the error code KVM may use and the
     /// bits that collide with KVM's synthetic flags.
     pub const fn sanitize(raw: u64) -> (Self, Collision) {
@@ -289,7 +286,7 @@ impl FaultCode {
 /// Test cases, run by `cargo test` and by KUnit.
 pub mod cases {
     use super::*;
-    use crate::pfec::check::Outcome;
+    use crate::pfec::check::{xorshift64, Outcome};
     use crate::{check, check_eq};
 
     /// No architectural bit overlaps KVM's flags, which are bits 48 and 49.
@@ -333,12 +330,9 @@ pub mod cases {
 
     /// A sanitized code sanitizes to itself, with no collision.
     pub fn sanitize_is_idempotent() -> Outcome {
-        let mut raw = 0x0123_4567_89ab_cdefu64;
+        let mut x = 0x0123_4567_89ab_cdefu64;
         for _ in 0..256 {
-            // xorshift64: a fixed, reproducible spread of 64-bit patterns.
-            raw ^= raw << 13;
-            raw ^= raw >> 7;
-            raw ^= raw << 17;
+            let raw = xorshift64(&mut x);
             let (once, _) = HwErrorCode::sanitize(raw);
             let (twice, collision) = HwErrorCode::sanitize(once.bits());
             check_eq!(once.bits(), twice.bits());
@@ -389,11 +383,9 @@ pub mod cases {
     /// Nothing is lost: kept, collision and dropped bits add up to the raw
     /// value at both entries, over a spread of 64-bit patterns.
     pub fn sanitize_at_loses_nothing() -> Outcome {
-        let mut raw = 0x9e37_79b9_7f4a_7c15u64;
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..1024 {
-            raw ^= raw << 13;
-            raw ^= raw >> 7;
-            raw ^= raw << 17;
+            let raw = xorshift64(&mut x);
             for entry in [Entry::Npf, Entry::Pf] {
                 let s = sanitize_at(raw, entry);
                 check_eq!(s.code.bits() | s.collision.bits() | s.dropped, raw);

@@ -74,11 +74,6 @@ impl KvmFault {
             private_by_kvm: raw & PFERR_PRIVATE_ACCESS != 0,
         }
     }
-
-    /// The hardware bits.
-    pub const fn hw(self) -> HwErrorCode {
-        self.hw
-    }
 }
 
 /// A fault's private/shared outcome, with the error code to go on with.
@@ -142,7 +137,7 @@ pub fn decide(
 /// Test cases, run by `cargo test` and by KUnit.
 pub mod cases {
     use super::*;
-    use crate::pfec::check::Outcome;
+    use crate::pfec::check::{combinations, Outcome};
     use crate::pfec::error_code::hw;
     use crate::{check, check_eq};
 
@@ -213,13 +208,7 @@ pub mod cases {
             hw::GUEST_ENC,
             PFERR_IMPLICIT_ACCESS,
         ];
-        for mask in 0..(1u32 << bits.len()) {
-            let mut raw = 0u64;
-            for (i, bit) in bits.iter().enumerate() {
-                if mask & (1 << i) != 0 {
-                    raw |= bit;
-                }
-            }
+        for raw in combinations(bits) {
             for vm in VMS {
                 for attr in [false, true] {
                     let code = decide(KvmFault::from_kvm(raw), vm, || attr)

@@ -81,6 +81,11 @@ impl PfFilter {
         }
     }
 
+    /// Field-for-field equality, usable in `const fn`.
+    const fn same_as(self, other: Self) -> bool {
+        self.eb_pf == other.eb_pf && self.mask == other.mask && self.match_ == other.match_
+    }
+
     /// Whether a #PF with error code `pfec` causes a VM exit (SDM 26.2).
     pub const fn exits(self, pfec: u32) -> bool {
         self.eb_pf == (pfec & self.mask == self.match_)
@@ -180,11 +185,10 @@ impl L0Need {
 /// vmcs01 filters are [`L0Need`]'s, where "wants any" is EB.PF; for any
 /// other filter it is "exits on some #PF".)
 pub const fn merge_upstream(l0: PfFilter, l1: PfFilter) -> PfFilter {
-    let l0_wants = !l0.is_none();
-    if l0_wants {
-        PfFilter::new(true, 0, 0)
+    if l0.is_none() {
+        l1
     } else {
-        PfFilter::new(l1.eb_pf, l1.mask, l1.match_)
+        PfFilter::ALL
     }
 }
 
@@ -194,7 +198,7 @@ pub const fn merge(l0: PfFilter, l1: PfFilter) -> PfFilter {
     if l0.is_none() {
         return l1;
     }
-    if l1.is_none() || (l0.eb_pf == l1.eb_pf && l0.mask == l1.mask && l0.match_ == l1.match_) {
+    if l1.is_none() || l0.same_as(l1) {
         return l0;
     }
     // Neither is empty here, so an EB.PF = 1 side has a match set, and an
@@ -268,18 +272,12 @@ pub const fn merge_seed004_sketch(
 /// Test cases, run by `cargo test` and, sampled, by KUnit.
 pub mod cases {
     use super::*;
-    use crate::pfec::check::{Outcome, IN_KERNEL};
+    use crate::pfec::check::{combinations, xorshift64, Outcome, IN_KERNEL};
     use crate::{check, check_eq};
 
     /// Every error code made of [`DEFINED_PFEC_BITS`].
     fn defined_pfecs() -> impl Iterator<Item = u32> {
-        (0..1u32 << DEFINED_PFEC_BITS.len()).map(|m| {
-            DEFINED_PFEC_BITS
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| m & (1 << i) != 0)
-                .fold(0, |p, (_, b)| p | b)
-        })
+        combinations(DEFINED_PFEC_BITS.map(u64::from)).map(|p| p as u32)
     }
 
     /// Every filter over the low `width` bits.
@@ -373,12 +371,7 @@ pub mod cases {
     /// Soundness on random full-width filters and error codes.
     pub fn merge_is_sound_sampled_full_width() -> Outcome {
         let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = move || xorshift64(&mut x);
         for _ in 0..if IN_KERNEL { 2_000 } else { 20_000 } {
             let (a, b, c) = (next(), next(), next());
             // Sparse masks and matches, so that matches happen.

@@ -6,7 +6,7 @@
 # microbenchmark.  Prints the results and writes RESULTS_DIR/bench.txt.
 #
 # Usage: bench.sh RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO
-set -eu
+set -euo pipefail
 results=$1 kselftest=$2 ko=$3
 bench=$kselftest/kvm-pfec/pfec_fault_bench
 dir=$(dirname "$ko")
@@ -26,6 +26,7 @@ for round in $(seq 1 $ROUNDS); do
 		state "$s"
 		for vm in default protected; do
 			rate=$("$bench" "$vm" | sed -n 's/^faults_per_sec=//p')
+			[ -n "$rate" ] || { echo "pfec_fault_bench $vm printed no rate" >&2; exit 1; }
 			echo "$vm $s $rate" | tee -a "$results/fault-bench.txt"
 		done
 	done
