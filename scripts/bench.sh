@@ -45,13 +45,15 @@ wall "module-only edit: build and boot test (make run)" make -C "$top" run
 say "booting for the benchmarks"
 bash "$top/scripts/vm.sh" --timeout 1800 --results "$results" -- \
 	scripts/guest/bench.sh "$results" "$(bash "$top/scripts/selftests.sh" --print-dir)" \
-	"$(module_dir)/rust/kvm_pfec.ko" | grep -v '^default \|^protected '
+	"$(module_dir)/rust/kvm_pfec.ko" 2>&1 | tee "$results/vm.log" |
+	grep -v -E '^(default|protected) (on|off) '
+accel=$(sed -n 's/.*booting .* (\(tcg\|kvm\)),.*/\1/p' "$results/vm.log" | head -n 1)
 
 {
 	echo
 	echo "== development loop, wall time"
 	cat "$results/loop.txt"
 	echo
-	echo "measured on: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); guest under ${KVM_PFEC_ACCEL:-auto-detected} acceleration"
+	echo "measured on: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); the guest under ${accel:-?}"
 } | tee -a "$results/bench.txt"
 say "results: $results/bench.txt"

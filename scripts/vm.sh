@@ -9,6 +9,8 @@
 # Exits with the command's status; 124 when the timeout ended the VM.
 # Without a command: an interactive shell in the VM (no timeout).
 #
+# KVM_PFEC_APPEND adds kernel command-line arguments.
+#
 # Acceleration (KVM_PFEC_ACCEL=auto|kvm|tcg, default auto): KVM only when the
 # host can run kvm_amd with nested SVM in the guest; otherwise qemu's TCG with
 # an emulated EPYC, whose SVM and NPT run kvm_amd (see Documentation/).
@@ -56,6 +58,10 @@ esac
 args=(--run "$KDIR" "${vng_accel[@]}" --memory 3G --cpus 2
       --append panic=-1 --append oops=panic --cwd "$KVM_PFEC_TOP")
 [ -z "$results" ] || args+=(--rwdir "$results")
+# Extra kernel command line, e.g. KVM_PFEC_APPEND=mitigations=off.
+for a in ${KVM_PFEC_APPEND:-}; do
+	args+=(--append "$a")
+done
 if [ $# -eq 0 ]; then
 	say "booting $(basename "$KDIR") ($accel), interactive shell"
 	exec env PATH="$VENV/bin:$PATH" vng "${args[@]}"

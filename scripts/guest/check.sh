@@ -43,8 +43,10 @@ tests=()
 while read -r t _; do
 	tests+=(-t "kvm:$t")
 done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
-# pfec_reload_test removes and inserts the module.
-KVM_PFEC_KO=$ko "$kselftest/run_kselftest.sh" "${tests[@]}" -c kvm-pfec 2>&1 |
+# pfec_reload_test removes and inserts the module.  PFEC_KSELFTEST_TIMEOUT
+# (seconds) overrides the kselftest timeout, for slow (debug) kernels.
+KVM_PFEC_KO=$ko "$kselftest/run_kselftest.sh" "${tests[@]}" -c kvm-pfec \
+	${PFEC_KSELFTEST_TIMEOUT:+-o "$PFEC_KSELFTEST_TIMEOUT"} 2>&1 |
 	tee "$results/kselftest.tap"
 grep -q '^not ok' "$results/kselftest.tap" && failed=1
 # A test that removes the module and then fails may leave it out: the test
