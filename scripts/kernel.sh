@@ -26,7 +26,9 @@ fi
 
 PATCHES=("$KVM_PFEC_TOP"/kernel/patches/*.patch)
 [ -e "${PATCHES[0]}" ] || PATCHES=()
-FRAGMENTS=("$KVM_PFEC_TOP"/kernel/*.config)
+# The KVM selftests' own fragment first, from the tree itself (merged, not
+# copied), then ours, which may only add to it.
+FRAGMENTS=("$KDIR/tools/testing/selftests/kvm/config" "$KVM_PFEC_TOP"/kernel/*.config)
 if [ -n "$KVM_PFEC_VARIANT" ]; then
 	[ -f "$KVM_PFEC_TOP/kernel/variants/$KVM_PFEC_VARIANT.config" ] ||
 		die "no kernel variant '$KVM_PFEC_VARIANT' (kernel/variants/$KVM_PFEC_VARIANT.config)"
@@ -104,7 +106,7 @@ configure() {
 	if [ -f "$KDIR/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 		return
 	fi
-	say "configuring: virtme-ng base + ${FRAGMENTS[*]##*/}"
+	say "configuring: virtme-ng base + tools/testing/selftests/kvm/config + $(printf '%s ' "${FRAGMENTS[@]:1}")"
 	rm -f "$stamp"
 	(cd "$KDIR" && PATH=$VENV/bin:$PATH vng --kconfig) >"$LOGDIR/kconfig.log" 2>&1 ||
 		die "vng --kconfig failed; see $LOGDIR/kconfig.log"
