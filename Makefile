@@ -8,7 +8,7 @@
 # KVM_PFEC_CACHE (default ~/.cache/kvm-pfec) holds the toolchain extras, the
 # kernel tree and build, and the test results.
 
-.PHONY: run check check-debug check-stress bench setup kernel module clippy checkpatch selftests host-test vm-shell clean help
+.PHONY: run check check-debug check-stress check-soak repro-int3 survey bench setup kernel module clippy checkpatch selftests host-test vm-shell clean help
 
 run:
 	@bash scripts/run.sh
@@ -31,6 +31,22 @@ check-debug:
 # kvm_run scribbler.
 check-stress:
 	@KVM_PFEC_STRESS=1 bash scripts/check.sh
+
+# The guest part of `make check` 30 times in a row, with two CPU hogs on the
+# host: no run may die (SOAK_RUNS, SOAK_HOGS change the figures).
+check-soak:
+	@bash scripts/soak.sh
+
+# The reproducer of the int3 oops under multi-threaded TCG
+# (Documentation/testing.rst): RUNS, SECS, CONFIGS, HOGS.
+repro-int3:
+	@bash scripts/repro-int3.sh
+
+# Every upstream x86 KVM selftest, one at a time, on KERNEL=ours (default,
+# with kvm_pfec loaded) or KERNEL=stock (Debian's own 6.12): the evidence
+# behind selftests/upstream.list.
+survey:
+	@bash scripts/survey.sh
 
 setup:
 	@bash scripts/setup.sh

@@ -98,3 +98,56 @@ need_setup() {
 		[ -n "$(kernel_version)" ] ||
 		die "toolchain missing: run 'make setup' (scripts/setup.sh) first"
 }
+
+# explain_death CONSOLE_LOG: if the guest kernel's console shows that it
+# died (an oops, BUG or panic), print the report: from the first splat line
+# (or its "cut here" line) to the end of the panic, call traces included,
+# at most 80 lines.  Fails when the log shows no death.
+explain_death() {
+	local log=$1 first
+	[ -f "$log" ] || return 1
+	grep -q -E 'Kernel panic - not syncing|Oops: |kernel BUG at' "$log" || return 1
+	first=$(grep -n -m1 -E -- '-+\[ cut here \]-+|Oops: |BUG: |kernel BUG at|general protection fault|WARNING: CPU: |Kernel panic - not syncing' "$log" |
+		cut -d: -f1)
+	echo "== the guest kernel died; from its console ($log):"
+	sed -n "${first},\$p" "$log" |
+		sed -n '1,/end Kernel panic/p' | head -n 80 | sed 's/^/  /'
+}
+
+# vm_died RESULTS_DIR: whether the VM of a guest run died: its guest.tap
+# lacks the closing plan line that the guest scripts write last, or its
+# console shows an oops or panic.
+vm_died() {
+	! grep -q -E '^1\.\.[0-9]+$' "$1/guest.tap" 2>/dev/null ||
+		explain_death "$1/console.log" >/dev/null
+}
+
+# last_running RESULTS_DIR: the test that the guest was running last, from
+# the marker the guest scripts keep in RESULTS_DIR/running; inside the
+# kselftest run, the last test run_kselftest.sh started.
+last_running() {
+	local r
+	r=$(cat "$1/running" 2>/dev/null) || return 0
+	if [ "$r" = kselftests ]; then
+		r=$(grep '^# selftests: ' "$1/kselftest.tap" 2>/dev/null | tail -n 1)
+		r="selftest ${r#\# selftests: }"
+	fi
+	echo "$r"
+}
+
+# start_hogs N, stop_hogs: N busy loops on the host, competing with the VM
+# for the cores (make check-soak, make repro-int3).  Callers trap stop_hogs
+# on EXIT.
+hogs=()
+start_hogs() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		(while :; do :; done) &
+		hogs+=($!)
+	done
+}
+
+stop_hogs() {
+	[ ${#hogs[@]} -eq 0 ] || kill "${hogs[@]}" 2>/dev/null || true
+	hogs=()
+}

@@ -12,6 +12,8 @@ bash "$KVM_PFEC_TOP/scripts/setup.sh"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh"
 bash "$KVM_PFEC_TOP/scripts/module.sh"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh"
-exec bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 600 -- \
+bash "$KVM_PFEC_TOP/scripts/l2.sh"
+exec bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 900 -- \
 	scripts/guest/demo.sh "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" \
-	"$(module_dir)/rust/kvm_pfec.ko"
+	"$(module_dir)/rust/kvm_pfec.ko" "$(kernel_dir)/arch/x86/boot/bzImage" \
+	"$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)"

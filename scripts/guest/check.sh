@@ -6,12 +6,14 @@
 # loaded.
 #
 # Usage: check.sh RESULTS_DIR KSELFTEST_INSTALL UPSTREAM_LIST KVM_PFEC_KO
+#                 L2_KERNEL L2_INITRAMFS
 #
 # Writes to RESULTS_DIR: guest.tap (our checks), kunit.ktap (the module's
-# KUnit suites, from debugfs), kselftest.tap (run_kselftest.sh's TAP) and
-# dmesg.txt.  Exits non-zero when anything failed.
+# KUnit suites, from debugfs), kselftest.tap (run_kselftest.sh's TAP),
+# l2-console.log (the L2 guest's console) and dmesg.txt.  Exits non-zero
+# when anything failed.
 set -u
-results=$1 kselftest=$2 list=$3 ko=$4
+results=$1 kselftest=$2 list=$3 ko=$4 l2_kernel=$5 l2_initrd=$6
 . "$(dirname "$0")/lib.sh"
 
 module_cycle() {
@@ -43,6 +45,7 @@ tests=()
 while read -r t _; do
 	tests+=(-t "kvm:$t")
 done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+running kselftests
 # pfec_reload_test removes and inserts the module.  PFEC_KSELFTEST_TIMEOUT
 # (seconds) overrides the kselftest timeout, for slow (debug) kernels.
 KVM_PFEC_KO=$ko "$kselftest/run_kselftest.sh" "${tests[@]}" -c kvm-pfec \
@@ -53,6 +56,8 @@ grep -q '^not ok' "$results/kselftest.tap" && failed=1
 # has failed already; put the module back for the checks after it.
 [ -e /sys/module/kvm_pfec ] || insmod "$ko"
 
+tap "a real VMM: qemu boots Linux on KVM to its init, which writes 256 MiB, and powers off" \
+	"$(dirname "$0")/l2.sh" "$l2_kernel" "$l2_initrd" "$results/l2-console.log" 256
 # pfec_memory_fault_test leaves a vCPU stuck on one fault for 200 runs.
 tap "the stuck-vCPU report names the VM and vCPU, rate-limited (16, 32, 64, 128)" \
 	stuck_reported 200

@@ -19,6 +19,7 @@ tap() {
 	local what=$1 out line
 	shift
 	n=$((n + 1))
+	running "$what"
 	if out=$("$@" 2>&1); then
 		line="ok $n $what"
 	else
@@ -29,6 +30,12 @@ tap() {
 	printf '%s\n' "$line" | tee -a "$results/guest.tap"
 }
 
+# running WHAT: note what runs now, for the host to name if the VM dies
+# (scripts/lib.sh, last_running).
+running() {
+	printf '%s\n' "$1" >"$results/running"
+}
+
 tap_begin() {
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 	: >"$results/guest.tap"
@@ -36,6 +43,7 @@ tap_begin() {
 }
 
 tap_end() {
+	running "(finished)"
 	echo "1..$n" | tee -a "$results/guest.tap"
 	dmesg >"$results/dmesg.txt"
 	exit $failed

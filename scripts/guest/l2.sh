@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM: a real VMM on our KVM.  qemu boots a Linux guest (L2:
+# our bzImage and the initramfs of scripts/l2.sh, whose init touches memory
+# and powers off) while kvm_pfec is loaded, and this script prints the
+# module's counters once a second, as kvm_stat would, then their final
+# figures.
+#
+# Usage: l2.sh BZIMAGE INITRAMFS CONSOLE_LOG [TOUCH_MB]
+#
+# The L2 console goes to CONSOLE_LOG.  Exits 0 when the guest reached its
+# init, wrote and read back its memory and powered off, with no splat on its
+# console; non-zero otherwise, saying why.
+set -u
+bz=$1 initrd=$2 console=$3 touch_mb=${4:-256}
+# TCG runs L1 and L2 in software: the boot takes about 10 s; allow for a
+# busy host.
+TIMEOUT_S=240
+STATS=/sys/kernel/debug/kvm
+SPLAT='Oops: |BUG: |WARNING: CPU: |Kernel panic|general protection fault'
+
+[ -e /sys/module/kvm_pfec ] || { echo "kvm_pfec is not loaded"; exit 1; }
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+
+stat_line() { # LABEL: one line of the module's counters, with rates
+	local p s x
+	p=$(cat $STATS/pfec_private_faults 2>/dev/null || echo 0)
+	s=$(cat $STATS/pfec_shared_faults 2>/dev/null || echo 0)
+	x=$(cat $STATS/pfec_synthetic_stripped 2>/dev/null || echo 0)
+	printf '  %-6s %10s %9s %10s %9s %9s\n' \
+		"$1" "$p" "+$((p - last_p))" "$s" "+$((s - last_s))" "$x"
+	last_p=$p last_s=$s
+}
+
+: >"$console"
+# -action shutdown=pause: when the guest powers off, qemu stops it but keeps
+# the VM, so its counters (which KVM drops with the VM) can still be read.
+qemu-system-x86_64 -accel kvm -cpu host -smp 1 -m 512 \
+	-kernel "$bz" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 pfec_touch_mb=$touch_mb" \
+	-nodefaults -nographic -no-reboot -serial "file:$console" -monitor none \
+	-action shutdown=pause 2>"$console.qemu" &
+qemu=$!
+
+echo "qemu (pid $qemu) boots Linux on KVM; kvm_pfec's counters, as kvm_stat shows them:"
+printf '  %-6s %10s %9s %10s %9s %9s\n' time private 'per s' shared 'per s' stripped
+last_p=0 last_s=0 t=0 state=running
+while [ $t -lt $TIMEOUT_S ]; do
+	sleep 1
+	t=$((t + 1))
+	if ! kill -0 $qemu 2>/dev/null; then
+		state=exited
+		break
+	fi
+	if grep -q 'reboot: Power down' "$console"; then
+		# The kernel has powered off, and qemu paused the VM: these are
+		# the final figures.
+		state=powered-off
+		break
+	fi
+	stat_line "${t}s"
+done
+if [ $state = powered-off ]; then
+	echo "final figures, with the guest powered off and its VM still alive:"
+	stat_line final
+	final_faults=$((last_p + last_s))
+fi
+kill $qemu 2>/dev/null
+wait $qemu 2>/dev/null
+
+echo "L2 console ($console):"
+# Without the terminal controls that the firmware writes.
+sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' "$console"
+grep -E 'kvm-pfec L2|Linux version|reboot: Power down' "$console" | sed 's/^/  /'
+case $state in
+running) echo "the L2 guest did not power off within $TIMEOUT_S s"; exit 1 ;;
+exited)
+	echo "qemu exited before the guest powered off:"
+	cat "$console.qemu"
+	tail -n 30 "$console"
+	exit 1
+	;;
+esac
+grep -q 'kvm-pfec L2: init reached' "$console" || { echo "the L2 guest never reached its init"; exit 1; }
+grep -q 'kvm-pfec L2: powering off (ok)' "$console" || { echo "the L2 init failed"; exit 1; }
+[ "${final_faults:-0}" -gt 0 ] || { echo "kvm_pfec counted no fault of the L2 guest"; exit 1; }
+if grep -E -q -- "$SPLAT" "$console"; then
+	echo "the L2 kernel logged a splat:"
+	grep -E -A20 -- "$SPLAT" "$console"
+	exit 1
+fi
