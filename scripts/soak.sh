@@ -8,57 +8,123 @@
 # is the check that the VM does not die at random (the int3 oops of
 # Documentation/testing.rst).
 #
-# Each boot is one test: it passes when its VM lived and all its tests
-# passed.  A death prints its oops and the test it interrupted.  Ends with
-#   soak: N boots, D VM deaths, F with failed tests
+# A soak takes hours, longer than one sitting, so it works on a snapshot and
+# can be resumed.  A new soak first builds what is missing, then copies
+# what the boots use (the kernel image, kvm_pfec.ko, the selftests, the L2
+# initramfs and these scripts) into RESULTS/snapshot; rebuilding the tree
+# afterwards does not change what the soak tests.  RESULTS/boots records
+# each finished boot.  SOAK_DIR=RESULTS continues that soak where it
+# stopped; a boot that was cut off without a verdict (the host stopped) is
+# run again.  To pause a soak cleanly, create RESULTS/stop: the soak ends
+# after the boot that is running, and SOAK_DIR=RESULTS resumes it.
+#
+# Each boot is one test, which passes when the VM lived: that is what the
+# soak is for.  A death prints its oops and the test it interrupted.  Tests
+# that fail in a boot that lived are listed, by name and count, because
+# the host's load is what makes some of them fail (see testing.rst).  Ends
+#   soak: N boots ...: D VM deaths, F with failed tests
 #   N passed, N failed, 0 skipped
+# and exits non-zero when a VM died.
 set -uo pipefail
 STAGE=soak
 . "$(dirname "$0")/lib.sh"
 
-RUNS=${SOAK_RUNS:-30} HOGS=${SOAK_HOGS:-2}
-case "$RUNS$HOGS" in *[!0-9]*) die "SOAK_RUNS and SOAK_HOGS must be numbers" ;; esac
+top=${SOAK_DIR:-}
+if [ -n "$top" ]; then
+	[ -f "$top/soak.conf" ] && [ -d "$top/snapshot" ] ||
+		die "SOAK_DIR=$top is not a soak's results directory (no soak.conf or snapshot/)"
+	# shellcheck source=/dev/null
+	. "$top/soak.conf"
+	[ -z "${SOAK_RUNS:-}" ] || RUNS=$SOAK_RUNS
+else
+	RUNS=${SOAK_RUNS:-30} HOGS=${SOAK_HOGS:-2}
+fi
+case "$RUNS$HOGS" in *[!0-9]* | '') die "SOAK_RUNS and SOAK_HOGS must be numbers" ;; esac
 
-bash "$KVM_PFEC_TOP/scripts/setup.sh" &&
-	bash "$KVM_PFEC_TOP/scripts/kernel.sh" &&
-	bash "$KVM_PFEC_TOP/scripts/module.sh" &&
-	bash "$KVM_PFEC_TOP/scripts/selftests.sh" &&
-	bash "$KVM_PFEC_TOP/scripts/l2.sh" || die "build failed"
-kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
-ko=$(module_dir)/rust/kvm_pfec.ko
-l2=("$(kernel_dir)/arch/x86/boot/bzImage" "$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)")
-top=$KVM_PFEC_CACHE/results/soak-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$top"
-say "results go to $top"
+snapshot() {
+	local snap=$1 kdir
+	kdir=$(kernel_dir)
+	mkdir -p "$snap/tree/selftests" &&
+		cp "$kdir/arch/x86/boot/bzImage" "$snap/bzImage" &&
+		cp -a "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" "$snap/kselftest" &&
+		cp "$(module_dir)/rust/kvm_pfec.ko" "$snap/kvm_pfec.ko" &&
+		cp "$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)" "$snap/l2-initramfs.cpio" &&
+		cp -a "$KVM_PFEC_TOP/scripts" "$snap/tree/" &&
+		cp "$KVM_PFEC_TOP"/selftests/*.list "$snap/tree/selftests/"
+}
+
+if [ -z "$top" ]; then
+	bash "$KVM_PFEC_TOP/scripts/setup.sh" &&
+		bash "$KVM_PFEC_TOP/scripts/kernel.sh" &&
+		bash "$KVM_PFEC_TOP/scripts/module.sh" &&
+		bash "$KVM_PFEC_TOP/scripts/selftests.sh" &&
+		bash "$KVM_PFEC_TOP/scripts/l2.sh" || die "build failed"
+	top=$KVM_PFEC_CACHE/results/soak-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$top"
+	snapshot "$top/snapshot" || die "could not copy the build into $top/snapshot"
+	cat >"$top/soak.conf" <<-EOF
+		# kvm-pfec soak, started $(date -u '+%Y-%m-%d %H:%M UTC')
+		# source: $(git -C "$KVM_PFEC_TOP" describe --always --dirty 2>/dev/null || echo unknown)
+		# kernel: $(basename "$(kernel_dir)"); $(qemu-system-x86_64 --version | head -n 1)
+		RUNS=$RUNS HOGS=$HOGS
+	EOF
+	: >"$top/boots"
+	say "results go to $top (resume with SOAK_DIR=$top)"
+else
+	say "resuming the soak in $top: $(wc -l <"$top/boots") of $RUNS boots done"
+fi
+need_setup
+snap=$top/snapshot
+vm=("$snap/tree/scripts/vm.sh")
 
 trap stop_hogs EXIT
 
-pass=0 died=0 failed=0
 t0=$SECONDS
-for i in $(seq 1 "$RUNS"); do
+rm -f "$top/stop"
+for i in $(seq $(($(wc -l <"$top/boots") + 1)) "$RUNS"); do
+	if [ -e "$top/stop" ]; then
+		say "paused after $((i - 1)) of $RUNS boots ($top/stop); resume with SOAK_DIR=$top"
+		break
+	fi
 	results=$top/$i
+	if [ -e "$results" ]; then
+		say "boot $i was cut off before its verdict; running it again"
+		rm -rf "$results"
+	fi
 	mkdir -p "$results"
 	start_hogs "$HOGS"
 	t=$SECONDS
-	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 1800 --results "$results" -- \
-		scripts/guest/check.sh "$results" "$kselftest" selftests/upstream.list "$ko" "${l2[@]}" \
+	KVM_PFEC_KIMG=$snap/bzImage bash "${vm[@]}" --timeout 1800 --results "$results" -- \
+		scripts/guest/check.sh "$results" "$snap/kselftest" selftests/upstream.list \
+		"$snap/kvm_pfec.ko" "$snap/bzImage" "$snap/l2-initramfs.cpio" \
 		>"$results/vm.log" 2>&1
 	rc=$?
 	stop_hogs
+	secs=$((SECONDS - t))
 	if vm_died "$results"; then
-		died=$((died + 1))
+		echo "$i died $secs $(last_running "$results")" >>"$top/boots"
 		say "boot $i of $RUNS: the VM DIED (status $rc) while running: $(last_running "$results")"
 		explain_death "$results/console.log" >&2 || tail -n 15 "$results/console.log" >&2
 	elif [ "$rc" -ne 0 ]; then
-		failed=$((failed + 1))
-		say "boot $i of $RUNS: tests FAILED ($((SECONDS - t)) s):"
-		grep -h '^not ok' "$results/guest.tap" "$results/kselftest.tap" >&2
+		mapfile -t bad < <(grep -h '^not ok' "$results/guest.tap" "$results/kselftest.tap" |
+			sed -e 's/^not ok [0-9]* //' -e 's/^selftests: [^:]*: //' -e 's/ # .*//' -e 's/ /_/g')
+		echo "$i failed $secs ${bad[*]}" >>"$top/boots"
+		say "boot $i of $RUNS: lived, with failed tests ($secs s): ${bad[*]}"
 	else
-		pass=$((pass + 1))
-		say "boot $i of $RUNS: ok ($((SECONDS - t)) s)"
+		echo "$i ok $secs" >>"$top/boots"
+		say "boot $i of $RUNS: ok ($secs s)"
 	fi
 done
+
+n=$(wc -l <"$top/boots")
+died=$(awk '$2 == "died"' "$top/boots" | wc -l)
+failed=$(awk '$2 == "failed"' "$top/boots" | wc -l)
 echo
-echo "soak: $RUNS boots with $HOGS host CPU hogs in $(((SECONDS - t0) / 60)) min: $died VM deaths, $failed with failed tests"
-echo "$pass passed, $((died + failed)) failed, 0 skipped"
-[ $((died + failed)) -eq 0 ]
+echo "soak: $n boots with $HOGS host CPU hogs ($(grep '^# source' "$top/soak.conf" | cut -c3-)), $(awk '{ s += $3 } END { printf "%d", s / 60 }' "$top/boots") min in all: $died VM deaths, $failed with failed tests"
+if [ "$failed" -gt 0 ]; then
+	echo "tests that failed in boots that lived (boots out of $n):"
+	awk '$2 == "failed" { for (f = 4; f <= NF; f++) c[$f]++ } END { for (t in c) printf "  %s: %d\n", t, c[t] }' \
+		"$top/boots" | sort
+fi
+echo "$((n - died)) passed, $died failed, 0 skipped"
+[ "$died" -eq 0 ]

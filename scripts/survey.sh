@@ -11,7 +11,8 @@
 # ours, and a test is left out only where the stock kernel fails or skips
 # it the same way.
 #
-# Settings: LIMIT=150 (seconds a test), TESTS="a b" (default: all of them).
+# Settings: LIMIT=150 (seconds a test), TESTS="a b" (default: all of them;
+# a name given N times runs N times, to measure a flaky test).
 # Writes $KVM_PFEC_CACHE/results/survey-<kernel>-<date>/survey.txt and
 # prints it: NAME RESULT SECONDS EXIT, RESULT one of pass fail skip timeout.
 set -euo pipefail

@@ -5,7 +5,9 @@
 # named in LIST, one at a time, each with a time limit, with kvm_pfec loaded
 # when KVM_PFEC_KO is given.  Writes RESULTS/survey.txt, a line a test:
 #   NAME RESULT SECONDS EXIT
-# RESULT is pass, fail, skip (exit 4, KSFT_SKIP) or timeout.
+# RESULT is pass, fail, skip (exit 4, KSFT_SKIP) or timeout.  A test named
+# more than once runs that many times; its logs are survey-NAME.log,
+# survey-NAME.2.log, ...
 #
 # Usage: survey.sh RESULTS KSELFTEST_INSTALL LIST LIMIT_S [KVM_PFEC_KO]
 set -u
@@ -18,10 +20,14 @@ results=$1 kselftest=$2 list=$3 limit=$4 ko=${5:-}
 echo "kernel $(uname -r); kvm_amd npt=$(cat /sys/module/kvm_amd/parameters/npt)${ko:+; kvm_pfec loaded}"
 out=$results/survey.txt
 : >"$out"
+declare -A runs=()
 while read -r t _; do
 	running "$t"
+	runs[$t]=$((${runs[$t]:-0} + 1))
+	log=$results/survey-$t.log
+	[ "${runs[$t]}" = 1 ] || log=$results/survey-$t.${runs[$t]}.log
 	start=$(date +%s%N)
-	(cd "$kselftest/kvm" && timeout -k 5 "$limit" "./$t" >"$results/survey-$t.log" 2>&1)
+	(cd "$kselftest/kvm" && timeout -k 5 "$limit" "./$t" >"$log" 2>&1)
 	rc=$?
 	secs=$((($(date +%s%N) - start) / 1000000000))
 	case $rc in
