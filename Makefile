@@ -69,7 +69,7 @@ selftests: kernel
 	@bash scripts/selftests.sh
 
 host-test:
-	cargo test
+	RUSTC_BOOTSTRAP=1 cargo test
 
 # An interactive shell in the VM, with the module built.
 vm-shell: module

@@ -21,7 +21,9 @@
 //!   union, with a canary that counts (`pfec_memory_fault_double`) a second
 //!   record in one `KVM_RUN`;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as
-//!   stuck (`pfec_memory_fault_stuck`) and logs it, rate-limited.
+//!   stuck (`pfec_memory_fault_stuck`) and logs it: within an episode at
+//!   16, 32, 64, ... exits, and never more than 10 lines a minute for the
+//!   whole host ([`pfec::log_limit`]), since any VMM can start episodes.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
 //! host too; this file is the glue.  Unloading waits until no vCPU is in the
@@ -29,14 +31,15 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::kvm::{
-    layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, Registration, Vcpu,
-    VcpuStat, VmType,
+    self, layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, PrivateAccess,
+    Registration, Vcpu, VcpuStat, VmType,
 };
-use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr};
+use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr, time::Ktime};
 use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Entry, Sanitized};
+use pfec::log_limit::{LogLimit, Verdict};
 use pfec::memory_fault::{self, History, Record};
-use pfec::private::{self, Decision, KvmFault, RsvdPrivate, VmKind};
+use pfec::private::{self, Decision, DecisionKind, KvmFault, RsvdPrivate, VmKind};
 
 pub mod pfec;
 #[cfg(CONFIG_KUNIT)]
@@ -97,6 +100,15 @@ fn decide(
     )
 }
 
+/// What KVM gets of a decision: `PFERR_PRIVATE_ACCESS`, set or clear.
+fn private_access(decision: Decision) -> PrivateAccess {
+    if decision.code().synthetic().is_private() {
+        PrivateAccess::Private
+    } else {
+        PrivateAccess::Shared
+    }
+}
+
 static UNEXPECTED_HW_BITS_WARNED: AtomicBool = AtomicBool::new(false);
 static ASYNC_MARKER_LOGGED: AtomicBool = AtomicBool::new(false);
 #[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
@@ -114,7 +126,7 @@ fn warn_once(warned: &AtomicBool, msg: &CStr, details: impl FnOnce()) {
 struct Policy;
 
 impl PageFaultHooks for Policy {
-    fn hw_error_code(vcpu: &Vcpu, raw: u64, source: ErrorCodeSource) -> u64 {
+    fn hw_error_code(vcpu: &Vcpu, raw: u64, source: ErrorCodeSource) -> kvm::HwErrorCode {
         let s: Sanitized = error_code::sanitize_at(raw, entry(source));
         if s.warns() {
             warn_once(
@@ -147,20 +159,20 @@ impl PageFaultHooks for Policy {
                 async_pf::ASYNC_PF_MARKER
             );
         }
-        s.code.bits()
+        kvm::HwErrorCode::from_hw_bits(s.code.bits())
     }
 
-    fn private_access(vcpu: &Vcpu, gpa: u64, error_code: u64) -> Result<u64> {
+    fn private_access(vcpu: &Vcpu, cr2_or_gpa: u64, error_code: u64) -> Result<PrivateAccess> {
         let vm = vcpu.vm();
-        let gfn_private = || vm.memory_attributes(gpa >> PAGE_SHIFT).is_private();
+        let gfn_private = || vm.memory_attributes(cr2_or_gpa >> PAGE_SHIFT).is_private();
         match decide(error_code, vm.vm_type(), gfn_private) {
             Ok(decision) => {
-                match decision {
-                    Decision::Private(_) => vcpu.stat_inc(VcpuStat::PrivateFaults),
-                    Decision::Shared(_) => vcpu.stat_inc(VcpuStat::SharedFaults),
-                    Decision::Mmio(_) => {}
+                match decision.kind() {
+                    DecisionKind::Private => vcpu.stat_inc(VcpuStat::PrivateFaults),
+                    DecisionKind::Shared => vcpu.stat_inc(VcpuStat::SharedFaults),
+                    DecisionKind::Mmio => {}
                 }
-                Ok(decision.code().to_kvm())
+                Ok(private_access(decision))
             }
             Err(RsvdPrivate) => {
                 warn_once(
@@ -170,7 +182,7 @@ impl PageFaultHooks for Policy {
                         pr_warn!(
                             "vCPU {}: gpa {:#x} error code {:#x}\n",
                             vcpu.id(),
-                            gpa,
+                            cr2_or_gpa,
                             error_code
                         )
                     },
@@ -214,6 +226,9 @@ impl PageFaultHooks for Policy {
     }
 }
 
+/// The host-wide bound on stuck-vCPU reports: 10 lines a minute.
+static STUCK_REPORTS: LogLimit = LogLimit::new(60_000_000_000, 10);
+
 /// Counts and reports a vCPU that keeps getting the same memory fault.
 fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     let record = |f: MemoryFault| Record {
@@ -236,15 +251,32 @@ fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     if o.stuck {
         vcpu.stat_inc(VcpuStat::MemoryFaultStuck);
     }
-    if o.report {
+    if !o.report {
+        return;
+    }
+    let now = Ktime::ktime_get().to_ns().max(0) as u64;
+    if let Verdict::Log { dropped } = STUCK_REPORTS.check(now) {
         pr_warn!(
-            "{} vCPU {}: the same memory fault {} times in a row (gpa {:#x}, size {:#x}, flags {:#x}): stuck?\n",
+            "{} vCPU {}: the same memory fault {} times in a row (gpa {:#x}, size {:#x}, flags {:#x}): stuck?{}\n",
             vcpu.vm().name(),
             vcpu.id(),
             o.history.repeats,
             fault.gpa,
             fault.size,
-            fault.flags
+            fault.flags,
+            Dropped(dropped)
         );
+    }
+}
+
+/// " (N earlier reports dropped)", or nothing when none were.
+struct Dropped(u32);
+
+impl core::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            n => write!(f, " ({n} earlier reports dropped by the host-wide limit)"),
+        }
     }
 }

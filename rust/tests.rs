@@ -15,7 +15,7 @@ use crate::pfec::check::{combinations, Outcome};
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
 use crate::{check, check_eq};
-use kernel::kvm::{layout, oracle, ErrorCodeSource, VmType};
+use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, VmType};
 
 macro_rules! kunit_suites {
     ($($suite:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
@@ -100,6 +100,13 @@ fn private_access_matches_upstream() -> Outcome {
                 match crate::decide(raw, vm_type, || gfn_private) {
                     Ok(decision) => {
                         check!(!upstream_fails);
+                        // What KVM makes of the hook's answer: the flag set
+                        // or cleared, every other bit as it came.
+                        let kvm = match crate::private_access(decision) {
+                            PrivateAccess::Private => raw | PFERR_PRIVATE_ACCESS,
+                            PrivateAccess::Shared => raw & !PFERR_PRIVATE_ACCESS,
+                        };
+                        check_eq!(kvm, upstream);
                         check_eq!(decision.code().to_kvm(), upstream);
                     }
                     Err(RsvdPrivate) => check!(upstream_fails),

@@ -6,8 +6,11 @@
 #ifndef SELFTEST_KVM_PFEC_H
 #define SELFTEST_KVM_PFEC_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -61,6 +64,43 @@ static inline struct kvm_vm *pfec_vm_create(unsigned long type, uint32_t slot_fl
 	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, npages);
 	vcpu_args_set(*vcpu, 2, PFEC_TEST_GPA, npages);
 	return vm;
+}
+
+/* Opens the kernel log (/dev/kmsg, root only) after its last record. */
+static inline int kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	TEST_ASSERT(fd >= 0, "open(/dev/kmsg) failed, errno %d", errno);
+	TEST_ASSERT(lseek(fd, 0, SEEK_END) >= 0, "lseek(/dev/kmsg) failed, errno %d", errno);
+	return fd;
+}
+
+/*
+ * Reads the next record logged since kmsg_open_at_end() into @buf: false
+ * when there is none.  Fails if the log overran, which would hide records.
+ */
+static inline bool kmsg_next(int fd, char *buf, size_t size)
+{
+	ssize_t r = read(fd, buf, size - 1);
+
+	if (r < 0 && errno == EAGAIN)
+		return false;
+	TEST_ASSERT(r > 0, "read(/dev/kmsg) failed, errno %d%s", errno,
+		    errno == EPIPE ? " (the log overran)" : "");
+	buf[r] = 0;
+	return true;
+}
+
+/* Counts the records logged since, whose text has @what. */
+static inline int kmsg_count(int fd, const char *what)
+{
+	char record[8192];
+	int n = 0;
+
+	while (kmsg_next(fd, record, sizeof(record)))
+		n += !!strstr(record, what);
+	return n;
 }
 
 static inline bool kvm_pfec_loaded(void)

@@ -4,8 +4,10 @@
  *
  * No hardware sets error-code bits 48 or 49, where KVM keeps its synthetic
  * flags, so this test makes the kernel pretend one did: with
- * CONFIG_KVM_PFEC_INJECT, bits written to /sys/kernel/debug/kvm_pfec_inject
- * are OR'ed into the next hardware error code, once.  With kvm_pfec.ko loaded
+ * CONFIG_KVM_PFEC_INJECT, bits written to the VM's pfec_inject in
+ * /sys/kernel/debug/kvm/<pid>-<vm fd>/ are OR'ed into the VM's next hardware
+ * error code, once.  The knob takes KVM's synthetic bits only: RSVD,
+ * GUEST_ENC or GUEST_RMP get EINVAL and leave it empty.  With kvm_pfec.ko loaded
  * the fault must then be handled as if the bits were not there: stripped and
  * counted in pfec_synthetic_stripped, decided shared (had PFERR_PRIVATE_ACCESS
  * leaked through, this default VM would get a KVM_EXIT_MEMORY_FAULT), and
@@ -22,7 +24,6 @@
 #include "test_util.h"
 #include "kvm_pfec.h"
 
-#define INJECT_PATH	"/sys/kernel/debug/kvm_pfec_inject"
 #define NPAGES		2
 #define MAGIC		0x5a5a5a5a12345678ull
 
@@ -39,16 +40,31 @@ static void guest_code(uint64_t gva)
 	GUEST_DONE();
 }
 
-static void write_inject(uint64_t bits)
+static char inject_path[64];
+
+/* The VM's knob: /sys/kernel/debug/kvm/<pid>-<vm fd>/pfec_inject. */
+static void find_inject(struct kvm_vm *vm)
+{
+	snprintf(inject_path, sizeof(inject_path), "/sys/kernel/debug/kvm/%d-%d/pfec_inject",
+		 getpid(), vm->fd);
+	__TEST_REQUIRE(!access(inject_path, W_OK),
+		       "no %s (CONFIG_KVM_PFEC_INJECT=n?)", inject_path);
+}
+
+/* Writes @bits to the knob: 0, or the errno of a refused write. */
+static int __write_inject(uint64_t bits)
 {
 	char buf[32];
-	int fd, n;
+	int fd, n, r;
 
-	fd = open(INJECT_PATH, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", INJECT_PATH, errno);
+	fd = open(inject_path, O_WRONLY);
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", inject_path, errno);
 	n = snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)bits);
-	TEST_ASSERT_EQ(write(fd, buf, n), n);
+	r = write(fd, buf, n);
+	TEST_ASSERT(r == n || r == -1, "write(%s) wrote %d of %d bytes", inject_path, r, n);
+	r = r == n ? 0 : errno;
 	close(fd);
+	return r;
 }
 
 static uint64_t read_inject(void)
@@ -56,11 +72,31 @@ static uint64_t read_inject(void)
 	char buf[32] = {};
 	int fd;
 
-	fd = open(INJECT_PATH, O_RDONLY);
-	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", INJECT_PATH, errno);
-	TEST_ASSERT(read(fd, buf, sizeof(buf) - 1) > 0, "read(%s) failed", INJECT_PATH);
+	fd = open(inject_path, O_RDONLY);
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", inject_path, errno);
+	TEST_ASSERT(read(fd, buf, sizeof(buf) - 1) > 0, "read(%s) failed", inject_path);
 	close(fd);
 	return strtoull(buf, NULL, 0);
+}
+
+/* Architectural bits that would send the fault down another path. */
+static void test_knob_refuses_hardware_bits(void)
+{
+	static const uint64_t refused[] = {
+		1ull << 3,		/* RSVD */
+		1ull << 34,		/* GUEST_ENC */
+		1ull << 31,		/* GUEST_RMP */
+		PFEC_PRIVATE_ACCESS | 1,	/* PRESENT with a synthetic bit */
+		1ull << 50,		/* beyond the synthetic flags */
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		TEST_ASSERT(__write_inject(refused[i]) == EINVAL,
+			    "pfec_inject took 0x%llx, which is not a synthetic flag",
+			    (unsigned long long)refused[i]);
+		TEST_ASSERT_EQ(read_inject(), 0);
+	}
 }
 
 static void run_until(struct kvm_vcpu *vcpu, uint64_t ucall)
@@ -80,10 +116,11 @@ int main(int argc, char *argv[])
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 
-	TEST_REQUIRE(!access(INJECT_PATH, W_OK));
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	find_inject(vm);
+	test_knob_refuses_hardware_bits();
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
 				    PFEC_TEST_SLOT, NPAGES, 0);
 	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, NPAGES);
@@ -94,7 +131,7 @@ int main(int argc, char *argv[])
 	shared = vcpu_stat(vcpu, "pfec_shared_faults");
 	TEST_ASSERT_EQ(stripped, 0);
 
-	write_inject(PFEC_IMPLICIT_ACCESS | PFEC_PRIVATE_ACCESS);
+	TEST_ASSERT_EQ(__write_inject(PFEC_IMPLICIT_ACCESS | PFEC_PRIVATE_ACCESS), 0);
 	run_until(vcpu, UCALL_DONE);
 
 	TEST_ASSERT_EQ(read_inject(), 0);

@@ -214,15 +214,18 @@ static void test_split_vm_pins_module(const char *ko)
  * Userspace overwrites the exit union, canary included, between runs:
  * every fault still carries a correct record, and none counts as a double
  * annotation (KVM_RUN entry resets the canary).  Never fixing the fault
- * makes the vCPU look stuck: counted once, past the threshold.
+ * makes the vCPU look stuck: counted once, past the threshold, and logged
+ * at 16, 32, 64, ... faults in a row.
  */
 static void test_scribbler_and_stuck_vcpu(int runs)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	uint64_t *words, x = 0x853c49e6748fea9bull;
-	int i, j;
+	char record[8192], prefix[128];
+	int i, j, kmsg, want;
 
+	kmsg = kmsg_open_at_end();
 	vm = fault_vm(true, 0, &vcpu);
 	run_to_sync(vcpu);
 	words = (uint64_t *)exit_union(vcpu);
@@ -243,6 +246,25 @@ static void test_scribbler_and_stuck_vcpu(int runs)
 	}
 	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_double"), 0);
 	kvm_vm_free(vm);
+
+	/*
+	 * The log names the VM (its stats id, kvm-<pid>) and the vCPU, at 16,
+	 * 32, 64, ... identical faults, and at no other count.
+	 */
+	snprintf(prefix, sizeof(prefix),
+		 "kvm_pfec: kvm-%d vCPU 0: the same memory fault ", getpid());
+	want = STUCK_THRESHOLD;
+	while (kmsg_next(kmsg, record, sizeof(record))) {
+		const char *report = strstr(record, prefix);
+
+		if (!report)
+			continue;
+		TEST_ASSERT(want <= runs && atoi(report + strlen(prefix)) == want,
+			    "stuck-vCPU report out of turn (next due at %d): %s", want, report);
+		want *= 2;
+	}
+	TEST_ASSERT(want > runs, "no stuck-vCPU report at %d identical faults", want);
+	close(kmsg);
 }
 
 int main(int argc, char *argv[])

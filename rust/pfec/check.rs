@@ -118,6 +118,12 @@ macro_rules! for_each_case {
                 sanitize_at_each_entry,
                 sanitize_at_loses_nothing,
             ],
+            log_limit: [
+                burst_per_window,
+                bound_follows_time_not_calls,
+                dropped_lines_are_reported,
+                clock_edges,
+            ],
             memory_fault: [
                 split_layout_is_the_documented_one,
                 canary_catches_double_annotation,

@@ -95,6 +95,22 @@ pub const PFERR_SYNTHETIC_MASK: u64 = PFERR_IMPLICIT_ACCESS | PFERR_PRIVATE_ACCE
 /// An error code as hardware reported it, with any bit that collides with
 /// KVM's synthetic flags removed.
 ///
+/// [`HwErrorCode::sanitize`] is the only way to make one; the field is
+/// private:
+///
+/// ```compile_fail,E0423
+/// use kvm_pfec_core::pfec::error_code::HwErrorCode;
+/// let forged = HwErrorCode(1 << 49);
+/// ```
+///
+/// (The same path compiles, so what fails above is the forging:)
+///
+/// ```
+/// use kvm_pfec_core::pfec::error_code::HwErrorCode;
+/// let (code, _) = HwErrorCode::sanitize(1 << 49);
+/// assert_eq!(code.bits(), 0);
+/// ```
+///
 /// # Invariants
 ///
 /// `self.0 & PFERR_SYNTHETIC_MASK == 0`.
@@ -215,7 +231,7 @@ pub const fn sanitize_at(raw: u64, entry: Entry) -> Sanitized {
 /// [`SyntheticFlags::with_private`], which takes the proof that only the
 /// private-access decision ([`crate::pfec::private`]) can make:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0423
 /// use kvm_pfec_core::pfec::error_code::SyntheticFlags;
 /// let forged = SyntheticFlags(1 << 49);
 /// ```
@@ -260,15 +276,54 @@ impl SyntheticFlags {
 
 /// A hardware error code together with KVM's flags for it: what
 /// `kvm_mmu_page_fault()` works on.
+///
+/// Its parts are private, so one cannot be changed in place; a new one
+/// takes typed parts ([`FaultCode::new`]), and neither part can hold the
+/// other's bits:
+///
+/// ```compile_fail,E0451
+/// use kvm_pfec_core::pfec::error_code::{FaultCode, HwErrorCode, SyntheticFlags};
+/// let (hw, _) = HwErrorCode::sanitize(0);
+/// let forged = FaultCode { hw, synthetic: SyntheticFlags::IMPLICIT_ACCESS };
+/// ```
+///
+/// ```compile_fail,E0616
+/// use kvm_pfec_core::pfec::error_code::{FaultCode, HwErrorCode, SyntheticFlags};
+/// let (hw, _) = HwErrorCode::sanitize(0);
+/// let mut code = FaultCode::from_hw(hw);
+/// code.synthetic = SyntheticFlags::IMPLICIT_ACCESS;
+/// ```
+///
+/// (The same paths compile, so what fails above is the forging:)
+///
+/// ```
+/// use kvm_pfec_core::pfec::error_code::{FaultCode, HwErrorCode, SyntheticFlags};
+/// let (hw, _) = HwErrorCode::sanitize(0);
+/// let code = FaultCode::new(hw, SyntheticFlags::IMPLICIT_ACCESS);
+/// assert_eq!(code.to_kvm(), 1 << 48);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultCode {
-    /// What hardware said.
-    pub hw: HwErrorCode,
-    /// What KVM added.
-    pub synthetic: SyntheticFlags,
+    hw: HwErrorCode,
+    synthetic: SyntheticFlags,
 }
 
 impl FaultCode {
+    /// A fault code from its two typed parts.
+    pub const fn new(hw: HwErrorCode, synthetic: SyntheticFlags) -> Self {
+        Self { hw, synthetic }
+    }
+
+    /// What hardware said.
+    pub const fn hw(self) -> HwErrorCode {
+        self.hw
+    }
+
+    /// What KVM added.
+    pub const fn synthetic(self) -> SyntheticFlags {
+        self.synthetic
+    }
+
     /// A fault as hardware reported it, before KVM added anything.
     pub const fn from_hw(hw: HwErrorCode) -> Self {
         Self {
@@ -346,15 +401,12 @@ pub mod cases {
         let (hw, _) = HwErrorCode::sanitize(hw::PRESENT | hw::WRITE | PFERR_IMPLICIT_ACCESS);
         let fault = FaultCode::from_hw(hw);
         check_eq!(fault.to_kvm(), hw::PRESENT | hw::WRITE);
-        let fault = FaultCode {
-            hw,
-            synthetic: SyntheticFlags::IMPLICIT_ACCESS,
-        };
+        let fault = FaultCode::new(hw, SyntheticFlags::IMPLICIT_ACCESS);
         check_eq!(
             fault.to_kvm(),
             hw::PRESENT | hw::WRITE | PFERR_IMPLICIT_ACCESS
         );
-        check!(!fault.synthetic.is_private());
+        check!(!fault.synthetic().is_private());
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 pub mod async_pf;
 pub mod check;
 pub mod error_code;
+pub mod log_limit;
 pub mod memory_fault;
 pub mod private;
 pub mod vmx_pfec;

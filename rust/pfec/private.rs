@@ -8,14 +8,14 @@
 //! software-protected VMs nothing in hardware says private or shared: the
 //! gfn's memory attributes decide (seed 001).
 //!
-//! | flag set earlier | RSVD | VM            | gfn private | decision            |
-//! |------------------|------|---------------|-------------|---------------------|
-//! | yes              | no   | any           | (not read)  | [`Decision::Private`] |
-//! | yes              | yes  | any           | (not read)  | [`RsvdPrivate`] error |
-//! | no               | yes  | any           | (not read)  | [`Decision::Mmio`]  |
-//! | no               | no   | SW-protected  | yes         | [`Decision::Private`] |
-//! | no               | no   | SW-protected  | no          | [`Decision::Shared`] |
-//! | no               | no   | other         | (not read)  | [`Decision::Shared`] |
+//! | flag set earlier | RSVD | VM            | gfn private | decision                 |
+//! |------------------|------|---------------|-------------|--------------------------|
+//! | yes              | no   | any           | (not read)  | [`DecisionKind::Private`] |
+//! | yes              | yes  | any           | (not read)  | [`RsvdPrivate`] error    |
+//! | no               | yes  | any           | (not read)  | [`DecisionKind::Mmio`]   |
+//! | no               | no   | SW-protected  | yes         | [`DecisionKind::Private`] |
+//! | no               | no   | SW-protected  | no          | [`DecisionKind::Shared`] |
+//! | no               | no   | other         | (not read)  | [`DecisionKind::Shared`] |
 //!
 //! This is upstream's rule: emulated MMIO (a reserved-bit fault) is never
 //! private, and a reserved fault that arrives tagged private is a KVM bug,
@@ -29,7 +29,7 @@ use crate::pfec::error_code::{PFERR_PRIVATE_ACCESS, PFERR_SYNTHETIC_MASK};
 /// Only this module can make one, so [`SyntheticFlags::with_private`] is
 /// the only way to `PFERR_PRIVATE_ACCESS`, and only [`decide`] calls it:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0451
 /// use kvm_pfec_core::pfec::private::PrivateAccess;
 /// let forged = PrivateAccess { _proof: () };
 /// ```
@@ -76,22 +76,58 @@ impl KvmFault {
     }
 }
 
-/// A fault's private/shared outcome, with the error code to go on with.
+/// What [`decide`] made of a fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub enum DecisionKind {
     /// Tagged `PFERR_PRIVATE_ACCESS`.
-    Private(FaultCode),
+    Private,
     /// A shared fault.
-    Shared(FaultCode),
+    Shared,
     /// A reserved-bit fault: emulated MMIO, shared-only.
-    Mmio(FaultCode),
+    Mmio,
+}
+
+/// A fault's private/shared outcome: the error code to go on with.
+///
+/// Only [`decide`] makes one, and its kind is read off the code, so the
+/// two cannot disagree: a `Decision` that says private without the flag,
+/// or the flag without the decision, cannot be built.
+///
+/// ```compile_fail,E0451
+/// use kvm_pfec_core::pfec::error_code::{FaultCode, HwErrorCode, SyntheticFlags};
+/// use kvm_pfec_core::pfec::private::Decision;
+/// let (hw, _) = HwErrorCode::sanitize(0);
+/// let forged = Decision { code: FaultCode::new(hw, SyntheticFlags::NONE) };
+/// ```
+///
+/// (The same paths compile, so what fails above is the forging:)
+///
+/// ```
+/// use kvm_pfec_core::pfec::error_code::{FaultCode, HwErrorCode, SyntheticFlags};
+/// use kvm_pfec_core::pfec::private::Decision;
+/// let (hw, _) = HwErrorCode::sanitize(0);
+/// let code = FaultCode::new(hw, SyntheticFlags::NONE);
+/// fn takes(_: Decision) {}
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    code: FaultCode,
 }
 
 impl Decision {
     /// The error code to go on with.
     pub const fn code(self) -> FaultCode {
-        match self {
-            Self::Private(code) | Self::Shared(code) | Self::Mmio(code) => code,
+        self.code
+    }
+
+    /// Private, shared or MMIO, as the code says.
+    pub const fn kind(self) -> DecisionKind {
+        if self.code.synthetic().is_private() {
+            DecisionKind::Private
+        } else if self.code.hw().is_rsvd() {
+            DecisionKind::Mmio
+        } else {
+            DecisionKind::Shared
         }
     }
 }
@@ -118,19 +154,12 @@ pub fn decide(
         if rsvd {
             return Err(RsvdPrivate);
         }
-        return Ok(Decision::Private(FaultCode {
-            hw: fault.hw,
-            synthetic: flags.with_private(PrivateAccess { _proof: () }),
-        }));
+        return Ok(Decision {
+            code: FaultCode::new(fault.hw, flags.with_private(PrivateAccess { _proof: () })),
+        });
     }
-    let code = FaultCode {
-        hw: fault.hw,
-        synthetic: flags,
-    };
-    Ok(if rsvd {
-        Decision::Mmio(code)
-    } else {
-        Decision::Shared(code)
+    Ok(Decision {
+        code: FaultCode::new(fault.hw, flags),
     })
 }
 
@@ -153,23 +182,26 @@ pub mod cases {
 
         for vm in VMS {
             check!(matches!(
-                decide(snp, vm, || false),
-                Ok(Decision::Private(_))
+                decide(snp, vm, || false).map(Decision::kind),
+                Ok(DecisionKind::Private)
             ));
             check_eq!(decide(snp_rsvd, vm, || true) == Err(RsvdPrivate), true);
-            check!(matches!(decide(rsvd, vm, || true), Ok(Decision::Mmio(_))));
+            check!(matches!(
+                decide(rsvd, vm, || true).map(Decision::kind),
+                Ok(DecisionKind::Mmio)
+            ));
         }
         check!(matches!(
-            decide(plain, sw, || true),
-            Ok(Decision::Private(_))
+            decide(plain, sw, || true).map(Decision::kind),
+            Ok(DecisionKind::Private)
         ));
         check!(matches!(
-            decide(plain, sw, || false),
-            Ok(Decision::Shared(_))
+            decide(plain, sw, || false).map(Decision::kind),
+            Ok(DecisionKind::Shared)
         ));
         check!(matches!(
-            decide(plain, VmKind::Other, || true),
-            Ok(Decision::Shared(_))
+            decide(plain, VmKind::Other, || true).map(Decision::kind),
+            Ok(DecisionKind::Shared)
         ));
         Ok(())
     }
@@ -234,9 +266,9 @@ pub mod cases {
             for vm in VMS {
                 for attr in [false, true] {
                     if let Ok(d) = decide(KvmFault::from_kvm(raw), vm, || attr) {
-                        let tagged = d.code().synthetic.is_private();
-                        check_eq!(tagged, matches!(d, Decision::Private(_)));
-                        check!(!(tagged && d.code().hw.is_rsvd()));
+                        let tagged = d.code().synthetic().is_private();
+                        check_eq!(tagged, d.kind() == DecisionKind::Private);
+                        check!(!(tagged && d.code().hw().is_rsvd()));
                     }
                 }
             }

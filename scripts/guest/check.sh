@@ -58,9 +58,6 @@ grep -q '^not ok' "$results/kselftest.tap" && failed=1
 
 tap "a real VMM: qemu boots Linux on KVM to its init, which writes 256 MiB, and powers off" \
 	"$(dirname "$0")/l2.sh" "$l2_kernel" "$l2_initrd" "$results/l2-console.log" 256
-# pfec_memory_fault_test leaves a vCPU stuck on one fault for 200 runs.
-tap "the stuck-vCPU report names the VM and vCPU, rate-limited (16, 32, 64, 128)" \
-	stuck_reported 200
 tap "kvm_pfec.ko unloads after the selftests" rmmod kvm_pfec
 tap_no_leak
 tap "the kernel log has exactly one WARN, the guard's, and no other splat" no_splat 1

@@ -77,15 +77,3 @@ no_leak() {
 tap_no_leak() {
 	[ ! -e /sys/kernel/debug/kmemleak ] || tap "kmemleak finds no leak" no_leak
 }
-
-# stuck_reported RUNS: the stuck-vCPU reports for one vCPU that got the same
-# memory fault RUNS times: at 16, 32, 64, ... up to RUNS.
-stuck_reported() {
-	local runs=$1 want=0 at=16 got
-	while [ "$at" -le "$runs" ]; do
-		want=$((want + 1))
-		at=$((at * 2))
-	done
-	got=$(dmesg | grep -c -E 'kvm_pfec: kvm-[0-9]+ vCPU 0: the same memory fault [0-9]+ times in a row')
-	[ "$got" -eq "$want" ] || { echo "expected $want stuck-vCPU reports, got $got"; return 1; }
-}
