@@ -21,7 +21,8 @@
 //!   union, with a canary that counts (`pfec_memory_fault_double`) a second
 //!   record in one `KVM_RUN`;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as
-//!   stuck (`pfec_memory_fault_stuck`) and logs it: within an episode at
+//!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
+//!   logs it: within an episode at
 //!   16, 32, 64, ... exits, and never more than 10 lines a minute for the
 //!   whole host ([`pfec::log_limit`]), since any VMM can start episodes.
 //!
@@ -208,6 +209,7 @@ impl PageFaultHooks for Policy {
             // The later record wins: it is the one userspace gets.
             vcpu.set_split_memory_fault(fault);
             vcpu.set_memory_fault_canary(annotation.canary);
+            vcpu.trace_split_record(fault, annotation.double);
         }
         observe_memory_fault(vcpu, fault);
     }
@@ -250,6 +252,7 @@ fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     });
     if o.stuck {
         vcpu.stat_inc(VcpuStat::MemoryFaultStuck);
+        vcpu.trace_stuck(fault, o.history.repeats);
     }
     if !o.report {
         return;

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,6 +102,93 @@ static inline int kmsg_count(int fd, const char *what)
 
 	while (kmsg_next(fd, record, sizeof(record)))
 		n += !!strstr(record, what);
+	return n;
+}
+
+/* Writes @val to the tracefs file @dir/@file. */
+static inline void tracefs_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", path, errno);
+	TEST_ASSERT_EQ(write(fd, val, strlen(val)), (ssize_t)strlen(val));
+	close(fd);
+}
+
+/*
+ * Where tracefs has the kvm_pfec events: /sys/kernel/tracing, or its
+ * automount in debugfs.  Skips the test if neither has them.
+ */
+static inline const char *pfec_tracefs(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[256];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/events/kvm_pfec/enable", dirs[i]);
+		if (!access(path, W_OK))
+			return dirs[i];
+	}
+	__TEST_REQUIRE(0, "no tracefs with the kvm_pfec events");
+	return NULL;
+}
+
+/* Empties the trace buffer and turns on the kvm_pfec events. */
+static inline void pfec_trace_start(const char *dir)
+{
+	tracefs_write(dir, "events/kvm_pfec/enable", "0");
+	tracefs_write(dir, "trace", "");
+	tracefs_write(dir, "tracing_on", "1");
+	tracefs_write(dir, "events/kvm_pfec/enable", "1");
+}
+
+/*
+ * Turns the kvm_pfec events off and returns the trace (malloc'ed).  Fails if
+ * the buffer dropped events: its header must say that every event written is
+ * in it.
+ */
+static inline char *pfec_trace_stop(const char *dir)
+{
+	unsigned long in_buffer, written;
+	size_t size = 0, cap = 1 << 16;
+	char path[256], *buf, *p;
+	ssize_t r;
+	int fd;
+
+	tracefs_write(dir, "events/kvm_pfec/enable", "0");
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	fd = open(path, O_RDONLY);
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", path, errno);
+	buf = malloc(cap);
+	while ((r = read(fd, buf + size, cap - size - 1)) > 0) {
+		size += r;
+		if (cap - size < 4096)
+			buf = realloc(buf, cap *= 2);
+		TEST_ASSERT(buf, "out of memory reading %s", path);
+	}
+	close(fd);
+	buf[size] = 0;
+	p = strstr(buf, "entries-in-buffer/entries-written: ");
+	TEST_ASSERT(p && sscanf(p, "entries-in-buffer/entries-written: %lu/%lu",
+				&in_buffer, &written) == 2, "no entry counts in %s", path);
+	TEST_ASSERT(in_buffer == written, "the trace buffer dropped events: %lu of %lu kept",
+		    in_buffer, written);
+	return buf;
+}
+
+/* Counts the lines of @trace that record event @event ("kvm_pfec_stuck"). */
+static inline int pfec_trace_count(const char *trace, const char *event)
+{
+	char tag[64];
+	int n = 0;
+
+	snprintf(tag, sizeof(tag), " %s: ", event);
+	for (const char *p = trace; (p = strstr(p, tag)); p++)
+		n++;
 	return n;
 }
 

@@ -11,8 +11,9 @@
  * the fault must then be handled as if the bits were not there: stripped and
  * counted in pfec_synthetic_stripped, decided shared (had PFERR_PRIVATE_ACCESS
  * leaked through, this default VM would get a KVM_EXIT_MEMORY_FAULT), and
- * the guest goes on.  The WARN it raises is checked by scripts/guest/check.sh,
- * which sees the kernel log.
+ * the guest goes on, and the kvm_pfec_stripped tracepoint records the fault
+ * once, with the bits.  The WARN it raises is checked by
+ * scripts/guest/check.sh, which sees the kernel log.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -113,10 +114,14 @@ static void run_until(struct kvm_vcpu *vcpu, uint64_t ucall)
 int main(int argc, char *argv[])
 {
 	uint64_t stripped, shared;
+	unsigned long long code, bits;
+	const char *tracefs, *event;
 	struct kvm_vcpu *vcpu;
+	char *trace;
 	struct kvm_vm *vm;
 
 	TEST_REQUIRE(kvm_pfec_loaded());
+	tracefs = pfec_tracefs();
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	find_inject(vm);
@@ -132,7 +137,16 @@ int main(int argc, char *argv[])
 	TEST_ASSERT_EQ(stripped, 0);
 
 	TEST_ASSERT_EQ(__write_inject(PFEC_IMPLICIT_ACCESS | PFEC_PRIVATE_ACCESS), 0);
+	pfec_trace_start(tracefs);
 	run_until(vcpu, UCALL_DONE);
+	trace = pfec_trace_stop(tracefs);
+	TEST_ASSERT_EQ(pfec_trace_count(trace, "kvm_pfec_stripped"), 1);
+	event = strstr(trace, " kvm_pfec_stripped: ");
+	TEST_ASSERT(sscanf(event, " kvm_pfec_stripped: vcpu 0 npf error_code %llx stripped %llx",
+			   &code, &bits) == 2, "cannot parse: %.120s", event);
+	TEST_ASSERT_EQ(bits, PFEC_IMPLICIT_ACCESS | PFEC_PRIVATE_ACCESS);
+	TEST_ASSERT_EQ(code & bits, bits);
+	free(trace);
 
 	TEST_ASSERT_EQ(read_inject(), 0);
 	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_synthetic_stripped"), 1);

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pfec_trace_test: kvm_pfec's tracepoints match its counters exactly.
+ *
+ * With the kvm_pfec events on in tracefs, a software-protected VM in the
+ * split memory-fault layout writes fresh shared pages (shared decisions),
+ * then keeps reading a page that is private by attribute, in a memslot
+ * without guest_memfd, so that each read exits with a memory fault (a
+ * private decision and a split record each) until the vCPU counts as
+ * stuck.  Then, in the trace:
+ *
+ * - kvm_pfec_private_access events deciding private = pfec_private_faults;
+ * - those deciding shared, not for a reserved-bit (MMIO) fault,
+ *   = pfec_shared_faults;
+ * - kvm_pfec_split_record events = the memory-fault exits userspace got,
+ *   each with the record's gpa;
+ * - kvm_pfec_stuck events = pfec_memory_fault_stuck = 1.
+ *
+ * (kvm_pfec_stripped is checked by pfec_inject_test, which provokes it.)
+ */
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "kvm_pfec.h"
+
+#define NPAGES		9
+#define FAULT_RUNS	20
+#define PFERR_RSVD	(1ull << 3)
+
+static void guest_code(uint64_t gva, uint64_t npages)
+{
+	uint64_t i;
+
+	for (i = 0; i < npages - 1; i++)
+		*(volatile uint64_t *)(gva + i * PAGE_SIZE) = i;
+	GUEST_SYNC(0);
+	/* The last page is private without guest_memfd: each read exits. */
+	for (;;)
+		READ_ONCE(*(volatile uint64_t *)(gva + (npages - 1) * PAGE_SIZE));
+}
+
+int main(int argc, char *argv[])
+{
+	const struct vm_shape shape = {
+		.mode = VM_MODE_DEFAULT,
+		.type = KVM_X86_SW_PROTECTED_VM,
+	};
+	const struct kvm_enable_cap split = {
+		.cap = KVM_CAP_MEMORY_FAULT_SPLIT,
+		.args = { 1 },
+	};
+	const uint64_t private_gpa = PFEC_TEST_GPA + (NPAGES - 1) * PAGE_SIZE;
+	int private = 0, shared = 0, records = 0, i, r;
+	const char *tracefs, *line;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	char *trace;
+
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	TEST_REQUIRE(kvm_pfec_loaded());
+	tracefs = pfec_tracefs();
+
+	vm = __vm_create(shape, 1, 0);
+	vm_ioctl(vm, KVM_ENABLE_CAP, &split);
+	vcpu = vm_vcpu_add(vm, 0, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
+				    PFEC_TEST_SLOT, NPAGES, 0);
+	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, NPAGES);
+	vcpu_args_set(vcpu, 2, PFEC_TEST_GPA, (uint64_t)NPAGES);
+	vm_mem_set_private(vm, private_gpa, PAGE_SIZE);
+
+	pfec_trace_start(tracefs);
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	for (i = 0; i < FAULT_RUNS; i++) {
+		r = _vcpu_run(vcpu);
+		TEST_ASSERT(r == -1 && errno == EFAULT,
+			    "KVM_RUN: expected EFAULT, got %d (errno %d)", r, errno);
+		TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, private_gpa);
+	}
+	trace = pfec_trace_stop(tracefs);
+
+	for (line = trace; (line = strstr(line, " kvm_pfec_private_access: ")); line++) {
+		unsigned long long gfn, code;
+		char decision[16];
+		int ret;
+
+		TEST_ASSERT(sscanf(line, " kvm_pfec_private_access: vcpu 0 gfn %llx error_code %llx %15s ret %d",
+				   &gfn, &code, decision, &ret) == 4,
+			    "cannot parse: %.120s", line);
+		TEST_ASSERT_EQ(ret, 0);
+		if (!strcmp(decision, "private"))
+			private++;
+		else if (!(code & PFERR_RSVD))
+			shared++;
+	}
+	for (line = trace; (line = strstr(line, " kvm_pfec_split_record: ")); line++) {
+		unsigned long long gpa;
+
+		TEST_ASSERT(sscanf(line, " kvm_pfec_split_record: vcpu 0 gpa %llx", &gpa) == 1,
+			    "cannot parse: %.120s", line);
+		TEST_ASSERT_EQ(gpa, private_gpa);
+		TEST_ASSERT(!memmem(line, strchrnul(line, '\n') - line, "double", 6),
+			    "a double annotation: %.120s", line);
+		records++;
+	}
+
+	ksft_print_msg("traced: %d private, %d shared decisions, %d split records, %d stuck\n",
+		       private, shared, records, pfec_trace_count(trace, "kvm_pfec_stuck"));
+	TEST_ASSERT_EQ(private, vcpu_stat(vcpu, "pfec_private_faults"));
+	TEST_ASSERT_EQ(shared, vcpu_stat(vcpu, "pfec_shared_faults"));
+	TEST_ASSERT(shared >= NPAGES - 1, "%d shared decisions for %d fresh pages",
+		    shared, NPAGES - 1);
+	TEST_ASSERT_EQ(private, FAULT_RUNS);
+	TEST_ASSERT_EQ(records, FAULT_RUNS);
+	TEST_ASSERT_EQ(pfec_trace_count(trace, "kvm_pfec_stuck"),
+		       vcpu_stat(vcpu, "pfec_memory_fault_stuck"));
+	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_stuck"), 1);
+	TEST_ASSERT_EQ(pfec_trace_count(trace, "kvm_pfec_stripped"), 0);
+	free(trace);
+	kvm_vm_free(vm);
+	return 0;
+}
