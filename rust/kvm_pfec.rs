@@ -11,11 +11,14 @@
 //!   with one WARN for the first such code;
 //! - classifies error codes at the #PF entry with the async #PF codec of
 //!   seed 003 ([`pfec::async_pf`]), whose marker no hardware produces;
-//! - decides `PFERR_PRIVATE_ACCESS` in `kvm_mmu_page_fault()`: for
-//!   `KVM_X86_SW_PROTECTED_VM` guests from the gfn's memory attributes,
-//!   never for reserved-bit (MMIO) faults; a reserved fault that arrives
-//!   tagged private WARNs and fails with `-EFAULT`.  Private and shared
-//!   faults are counted in `pfec_private_faults` and `pfec_shared_faults`;
+//! - decides `PFERR_PRIVATE_ACCESS` wherever KVM does ([`pfec::private`]):
+//!   in `kvm_mmu_page_fault()`, for `KVM_X86_SW_PROTECTED_VM` guests from
+//!   the gfn's memory attributes, never for reserved-bit (MMIO) faults; for
+//!   `KVM_PRE_FAULT_MEMORY`; and at SEV-SNP's #NPF.  A reserved fault that
+//!   comes out tagged private WARNs and fails with `-EFAULT`.  Private and
+//!   shared faults are counted in `pfec_private_faults` and
+//!   `pfec_shared_faults` (at SNP's #NPF they are not: the fault is counted
+//!   when `kvm_mmu_page_fault()` decides it again);
 //! - for VMs that opt into `KVM_CAP_MEMORY_FAULT_SPLIT`, writes
 //!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
 //!   union, with a canary that counts (`pfec_memory_fault_double`) a second
@@ -33,14 +36,14 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::kvm::{
     self, layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, PrivateAccess,
-    Registration, Vcpu, VcpuStat, VmType,
+    PrivateSite, Registration, Vcpu, VcpuStat, VmType,
 };
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr, time::Ktime};
 use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Entry, Sanitized};
 use pfec::log_limit::{LogLimit, Verdict};
 use pfec::memory_fault::{self, History, Record};
-use pfec::private::{self, Decision, DecisionKind, KvmFault, RsvdPrivate, VmKind};
+use pfec::private::{self, Decision, DecisionKind, KvmFault, RsvdPrivate, Site, VmKind};
 
 pub mod pfec;
 #[cfg(CONFIG_KUNIT)]
@@ -84,7 +87,17 @@ fn entry(source: ErrorCodeSource) -> Entry {
 fn vm_kind(vm_type: VmType) -> VmKind {
     match vm_type {
         VmType::SwProtected => VmKind::SwProtected,
+        VmType::Snp => VmKind::Snp,
         _ => VmKind::Other,
+    }
+}
+
+/// The pure core's name for a decision site.
+fn site(site: PrivateSite) -> Site {
+    match site {
+        PrivateSite::PageFault => Site::PageFault,
+        PrivateSite::PreFault => Site::PreFault,
+        PrivateSite::SnpNpf => Site::SnpNpf,
     }
 }
 
@@ -92,11 +105,13 @@ fn vm_kind(vm_type: VmType) -> VmKind {
 fn decide(
     error_code: u64,
     vm_type: VmType,
+    at: PrivateSite,
     gfn_private: impl FnOnce() -> bool,
 ) -> core::result::Result<Decision, RsvdPrivate> {
     private::decide(
         KvmFault::from_kvm(error_code),
         vm_kind(vm_type),
+        site(at),
         gfn_private,
     )
 }
@@ -163,15 +178,22 @@ impl PageFaultHooks for Policy {
         kvm::HwErrorCode::from_hw_bits(s.code.bits())
     }
 
-    fn private_access(vcpu: &Vcpu, cr2_or_gpa: u64, error_code: u64) -> Result<PrivateAccess> {
+    fn private_access(
+        vcpu: &Vcpu,
+        cr2_or_gpa: u64,
+        error_code: u64,
+        at: PrivateSite,
+    ) -> Result<PrivateAccess> {
         let vm = vcpu.vm();
         let gfn_private = || vm.memory_attributes(cr2_or_gpa >> PAGE_SHIFT).is_private();
-        match decide(error_code, vm.vm_type(), gfn_private) {
+        match decide(error_code, vm.vm_type(), at, gfn_private) {
             Ok(decision) => {
-                match decision.kind() {
-                    DecisionKind::Private => vcpu.stat_inc(VcpuStat::PrivateFaults),
-                    DecisionKind::Shared => vcpu.stat_inc(VcpuStat::SharedFaults),
-                    DecisionKind::Mmio => {}
+                match (decision.kind(), at) {
+                    // kvm_mmu_page_fault() decides (and counts) it again.
+                    (_, PrivateSite::SnpNpf) => {}
+                    (DecisionKind::Private, _) => vcpu.stat_inc(VcpuStat::PrivateFaults),
+                    (DecisionKind::Shared, _) => vcpu.stat_inc(VcpuStat::SharedFaults),
+                    (DecisionKind::Mmio, _) => {}
                 }
                 Ok(private_access(decision))
             }

@@ -12,12 +12,12 @@
 //! the exported oracle functions.
 
 use core::hint::black_box;
-use kernel::kvm::{oracle, ErrorCodeSource, VmType};
+use kernel::kvm::{oracle, ErrorCodeSource, PrivateSite, VmType};
 use kernel::prelude::*;
 use kernel::time::Ktime;
 use pfec::check::xorshift64;
 use pfec::error_code::{sanitize_at, Entry};
-use pfec::private::{decide, KvmFault, VmKind};
+use pfec::private::{decide, KvmFault, Site, VmKind};
 
 // The same pure logic as kvm_pfec.ko; the benchmark uses only part of it.
 #[allow(dead_code, unreachable_pub)]
@@ -78,14 +78,24 @@ fn c_sanitize(raw: u64) -> u64 {
 #[inline(never)]
 fn rust_private(raw: u64) -> u64 {
     let attr = raw & 1 != 0;
-    decide(KvmFault::from_kvm(raw), VmKind::SwProtected, || attr)
-        .map(|d| d.code().to_kvm())
-        .unwrap_or(u64::MAX)
+    decide(
+        KvmFault::from_kvm(raw),
+        VmKind::SwProtected,
+        Site::PageFault,
+        || attr,
+    )
+    .map(|d| d.code().to_kvm())
+    .unwrap_or(u64::MAX)
 }
 
 #[inline(never)]
 fn c_private(raw: u64) -> u64 {
-    oracle::private_access(raw, VmType::SwProtected, raw & 1 != 0)
+    oracle::private_access(
+        raw,
+        VmType::SwProtected,
+        raw & 1 != 0,
+        PrivateSite::PageFault,
+    )
 }
 
 /// Prints one comparison; the ratio in thousandths.

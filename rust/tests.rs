@@ -15,7 +15,7 @@ use crate::pfec::check::{combinations, Outcome};
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
 use crate::{check, check_eq};
-use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, VmType};
+use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
 
 macro_rules! kunit_suites {
     ($($suite:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
@@ -91,25 +91,32 @@ fn hw_error_code_matches_upstream() -> Outcome {
 fn private_access_matches_upstream() -> Outcome {
     for raw in patterns() {
         for vm_type in VM_TYPES.map(VmType::from_raw) {
-            for gfn_private in [false, true] {
-                let upstream = oracle::private_access(raw, vm_type, gfn_private);
-                // Upstream fails a reserved fault tagged private right after
-                // its decision, with -EFAULT; ours fails in the decision.
-                let upstream_fails =
-                    upstream & hw::RSVD != 0 && upstream & PFERR_PRIVATE_ACCESS != 0;
-                match crate::decide(raw, vm_type, || gfn_private) {
-                    Ok(decision) => {
-                        check!(!upstream_fails);
-                        // What KVM makes of the hook's answer: the flag set
-                        // or cleared, every other bit as it came.
-                        let kvm = match crate::private_access(decision) {
-                            PrivateAccess::Private => raw | PFERR_PRIVATE_ACCESS,
-                            PrivateAccess::Shared => raw & !PFERR_PRIVATE_ACCESS,
-                        };
-                        check_eq!(kvm, upstream);
-                        check_eq!(decision.code().to_kvm(), upstream);
+            for site in [
+                PrivateSite::PageFault,
+                PrivateSite::PreFault,
+                PrivateSite::SnpNpf,
+            ] {
+                for gfn_private in [false, true] {
+                    let upstream = oracle::private_access(raw, vm_type, gfn_private, site);
+                    // Upstream fails a reserved fault tagged private in
+                    // kvm_mmu_page_fault(), with -EFAULT; ours fails where it
+                    // decides.
+                    let upstream_fails =
+                        upstream & hw::RSVD != 0 && upstream & PFERR_PRIVATE_ACCESS != 0;
+                    match crate::decide(raw, vm_type, site, || gfn_private) {
+                        Ok(decision) => {
+                            check!(!upstream_fails);
+                            // What KVM makes of the hook's answer: the flag set
+                            // or cleared, every other bit as it came.
+                            let kvm = match crate::private_access(decision) {
+                                PrivateAccess::Private => raw | PFERR_PRIVATE_ACCESS,
+                                PrivateAccess::Shared => raw & !PFERR_PRIVATE_ACCESS,
+                            };
+                            check_eq!(kvm, upstream);
+                            check_eq!(decision.code().to_kvm(), upstream);
+                        }
+                        Err(RsvdPrivate) => check!(upstream_fails),
                     }
-                    Err(RsvdPrivate) => check!(upstream_fails),
                 }
             }
         }

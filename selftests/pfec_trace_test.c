@@ -7,13 +7,16 @@
  * then keeps reading a page that is private by attribute, in a memslot
  * without guest_memfd, so that each read exits with a memory fault (a
  * private decision and a split record each) until the vCPU counts as
- * stuck.  Then, in the trace:
+ * stuck.  KVM_PRE_FAULT_MEMORY then pre-faults one shared page and the
+ * private one, which fails with EFAULT and a memory fault too.  In the
+ * trace:
  *
  * - kvm_pfec_private_access events deciding private = pfec_private_faults;
  * - those deciding shared, not for a reserved-bit (MMIO) fault,
  *   = pfec_shared_faults;
- * - kvm_pfec_split_record events = the memory-fault exits userspace got,
- *   each with the record's gpa;
+ * - two of them, one private and one shared, at the pre-fault site;
+ * - kvm_pfec_split_record events = the memory faults userspace got, each
+ *   with the record's gpa;
  * - kvm_pfec_stuck events = pfec_memory_fault_stuck = 1.
  *
  * (kvm_pfec_stripped is checked by pfec_inject_test, which provokes it.)
@@ -56,7 +59,8 @@ int main(int argc, char *argv[])
 		.args = { 1 },
 	};
 	const uint64_t private_gpa = PFEC_TEST_GPA + (NPAGES - 1) * PAGE_SIZE;
-	int private = 0, shared = 0, records = 0, i, r;
+	int private = 0, shared = 0, records = 0, pre_fault[2] = {}, i, r;
+	struct kvm_pre_fault_memory range = {};
 	const char *tracefs, *line;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -87,17 +91,32 @@ int main(int argc, char *argv[])
 		TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
 		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, private_gpa);
 	}
+	range.gpa = PFEC_TEST_GPA;
+	range.size = PAGE_SIZE;
+	TEST_ASSERT(!__vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range),
+		    "KVM_PRE_FAULT_MEMORY on a shared page failed, errno %d", errno);
+	/* KVM consumes the range as it goes. */
+	range.gpa = private_gpa;
+	range.size = PAGE_SIZE;
+	r = __vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range);
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "KVM_PRE_FAULT_MEMORY on a private page without guest_memfd: %d (errno %d)",
+		    r, errno);
 	trace = pfec_trace_stop(tracefs);
 
 	for (line = trace; (line = strstr(line, " kvm_pfec_private_access: ")); line++) {
 		unsigned long long gfn, code;
-		char decision[16];
+		char site[16], decision[16];
 		int ret;
 
-		TEST_ASSERT(sscanf(line, " kvm_pfec_private_access: vcpu 0 gfn %llx error_code %llx %15s ret %d",
-				   &gfn, &code, decision, &ret) == 4,
+		TEST_ASSERT(sscanf(line, " kvm_pfec_private_access: vcpu 0 %15s gfn %llx error_code %llx %15s ret %d",
+				   site, &gfn, &code, decision, &ret) == 5,
 			    "cannot parse: %.120s", line);
 		TEST_ASSERT_EQ(ret, 0);
+		if (!strcmp(site, "pre_fault"))
+			pre_fault[!strcmp(decision, "private")]++;
+		else
+			TEST_ASSERT(!strcmp(site, "page_fault"), "site %s in an SW-protected VM", site);
 		if (!strcmp(decision, "private"))
 			private++;
 		else if (!(code & PFERR_RSVD))
@@ -114,14 +133,17 @@ int main(int argc, char *argv[])
 		records++;
 	}
 
-	ksft_print_msg("traced: %d private, %d shared decisions, %d split records, %d stuck\n",
-		       private, shared, records, pfec_trace_count(trace, "kvm_pfec_stuck"));
+	ksft_print_msg("traced: %d private, %d shared decisions (%d and %d of them pre-faults), %d split records, %d stuck\n",
+		       private, shared, pre_fault[1], pre_fault[0], records,
+		       pfec_trace_count(trace, "kvm_pfec_stuck"));
 	TEST_ASSERT_EQ(private, vcpu_stat(vcpu, "pfec_private_faults"));
 	TEST_ASSERT_EQ(shared, vcpu_stat(vcpu, "pfec_shared_faults"));
 	TEST_ASSERT(shared >= NPAGES - 1, "%d shared decisions for %d fresh pages",
 		    shared, NPAGES - 1);
-	TEST_ASSERT_EQ(private, FAULT_RUNS);
-	TEST_ASSERT_EQ(records, FAULT_RUNS);
+	TEST_ASSERT_EQ(pre_fault[0], 1);
+	TEST_ASSERT_EQ(pre_fault[1], 1);
+	TEST_ASSERT_EQ(private, FAULT_RUNS + 1);
+	TEST_ASSERT_EQ(records, FAULT_RUNS + 1);
 	TEST_ASSERT_EQ(pfec_trace_count(trace, "kvm_pfec_stuck"),
 		       vcpu_stat(vcpu, "pfec_memory_fault_stuck"));
 	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_stuck"), 1);

@@ -2,26 +2,36 @@
 
 //! The private-access decision: whether a fault gets `PFERR_PRIVATE_ACCESS`.
 //!
-//! `kvm_mmu_page_fault()` gets an error code that holds hardware bits and,
-//! possibly, a `PFERR_PRIVATE_ACCESS` that KVM set earlier (SEV-SNP sets it
-//! from `PFERR_GUEST_ENC_MASK` in `npf_interception()`).  For
-//! software-protected VMs nothing in hardware says private or shared: the
-//! gfn's memory attributes decide (seed 001).
+//! KVM decides `PFERR_PRIVATE_ACCESS` at three [`Site`]s, and asks the policy
+//! at each:
 //!
-//! | flag set earlier | RSVD | VM            | gfn private | decision                 |
-//! |------------------|------|---------------|-------------|--------------------------|
-//! | yes              | no   | any           | (not read)  | [`DecisionKind::Private`] |
-//! | yes              | yes  | any           | (not read)  | [`RsvdPrivate`] error    |
-//! | no               | yes  | any           | (not read)  | [`DecisionKind::Mmio`]   |
-//! | no               | no   | SW-protected  | yes         | [`DecisionKind::Private`] |
-//! | no               | no   | SW-protected  | no          | [`DecisionKind::Shared`] |
-//! | no               | no   | other         | (not read)  | [`DecisionKind::Shared`] |
+//! - [`Site::SnpNpf`], SVM's `npf_interception()`: an SEV-SNP guest's
+//!   access was private when hardware says so (`PFERR_GUEST_ENC_MASK`);
+//! - [`Site::PageFault`], `kvm_mmu_page_fault()`, for every fault: the error
+//!   code may hold the flag already (from the SNP site).  For
+//!   software-protected VMs nothing in hardware says private or shared: the
+//!   gfn's memory attributes decide (seed 001);
+//! - [`Site::PreFault`], `kvm_arch_vcpu_pre_fault_memory()`: for a VM with
+//!   private memory (software-protected or SEV-SNP), the gfn's attributes.
 //!
-//! This is upstream's rule: emulated MMIO (a reserved-bit fault) is never
-//! private, and a reserved fault that arrives tagged private is a KVM bug,
-//! which upstream WARNs about and fails with `-EFAULT`.
+//! | site       | flag set earlier | RSVD | VM            | gfn private | decision                 |
+//! |------------|------------------|------|---------------|-------------|--------------------------|
+//! | any        | yes              | no   | any           | (not read)  | [`DecisionKind::Private`] |
+//! | any        | yes              | yes  | any           | (not read)  | [`RsvdPrivate`] error    |
+//! | page fault | no               | yes  | any           | (not read)  | [`DecisionKind::Mmio`]   |
+//! | page fault | no               | no   | SW-protected  | yes / no    | private / shared         |
+//! | page fault | no               | no   | other         | (not read)  | [`DecisionKind::Shared`] |
+//! | pre-fault  | no               | any  | SW-prot., SNP | yes / no    | private / shared (MMIO)  |
+//! | pre-fault  | no               | any  | other         | (not read)  | shared (MMIO)            |
+//! | SNP #NPF   | no               | any  | SNP           | (not read)  | private iff `GUEST_ENC`  |
+//! | SNP #NPF   | no               | any  | other         | (not read)  | shared (MMIO)            |
+//!
+//! These are upstream's rules: emulated MMIO (a reserved-bit fault) is
+//! never private, and a reserved fault that comes out tagged private is a
+//! KVM bug, which upstream WARNs about in `kvm_mmu_page_fault()` and fails
+//! with `-EFAULT`; the policy fails it where it decides.
 
-use crate::pfec::error_code::{FaultCode, HwErrorCode, SyntheticFlags, PFERR_IMPLICIT_ACCESS};
+use crate::pfec::error_code::{hw, FaultCode, HwErrorCode, SyntheticFlags, PFERR_IMPLICIT_ACCESS};
 use crate::pfec::error_code::{PFERR_PRIVATE_ACCESS, PFERR_SYNTHETIC_MASK};
 
 /// The proof that the private-access decision tagged a fault private.
@@ -50,8 +60,29 @@ pub struct PrivateAccess {
 pub enum VmKind {
     /// `KVM_X86_SW_PROTECTED_VM`: memory attributes say private or shared.
     SwProtected,
-    /// Every other type: hardware (SNP) or nothing says private.
+    /// `KVM_X86_SNP_VM`: hardware says private (`PFERR_GUEST_ENC_MASK`); its
+    /// memory attributes say it for `KVM_PRE_FAULT_MEMORY`.
+    Snp,
+    /// Every other type: nothing is private.
     Other,
+}
+
+impl VmKind {
+    /// `kvm_arch_has_private_mem()`, as KVM sets it for the VM types.
+    const fn has_private_mem(self) -> bool {
+        matches!(self, Self::SwProtected | Self::Snp)
+    }
+}
+
+/// Where KVM decides `PFERR_PRIVATE_ACCESS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// `kvm_mmu_page_fault()`, for every fault KVM handles.
+    PageFault,
+    /// `kvm_arch_vcpu_pre_fault_memory()`, for `KVM_PRE_FAULT_MEMORY`.
+    PreFault,
+    /// SVM's `npf_interception()`, for SEV-SNP guests.
+    SnpNpf,
 }
 
 /// An error code as `kvm_mmu_page_fault()` received it.
@@ -136,11 +167,12 @@ impl Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RsvdPrivate;
 
-/// Decides `PFERR_PRIVATE_ACCESS` for a fault.  `gfn_private` reads the
-/// gfn's attributes; it is called only when the table says so.
+/// Decides `PFERR_PRIVATE_ACCESS` for a fault at `site`.  `gfn_private`
+/// reads the gfn's attributes; it is called only when the table says so.
 pub fn decide(
     fault: KvmFault,
     vm: VmKind,
+    site: Site,
     gfn_private: impl FnOnce() -> bool,
 ) -> Result<Decision, RsvdPrivate> {
     let flags = if fault.implicit {
@@ -149,7 +181,12 @@ pub fn decide(
         SyntheticFlags::NONE
     };
     let rsvd = fault.hw.is_rsvd();
-    let private = fault.private_by_kvm || (!rsvd && vm == VmKind::SwProtected && gfn_private());
+    let private = fault.private_by_kvm
+        || match site {
+            Site::PageFault => !rsvd && vm == VmKind::SwProtected && gfn_private(),
+            Site::PreFault => vm.has_private_mem() && gfn_private(),
+            Site::SnpNpf => vm == VmKind::Snp && fault.hw.has(hw::GUEST_ENC),
+        };
     if private {
         if rsvd {
             return Err(RsvdPrivate);
@@ -167,48 +204,54 @@ pub fn decide(
 pub mod cases {
     use super::*;
     use crate::pfec::check::{combinations, Outcome};
-    use crate::pfec::error_code::hw;
     use crate::{check, check_eq};
 
-    const VMS: [VmKind; 2] = [VmKind::SwProtected, VmKind::Other];
+    const VMS: [VmKind; 3] = [VmKind::SwProtected, VmKind::Snp, VmKind::Other];
+    const SITES: [Site; 3] = [Site::PageFault, Site::PreFault, Site::SnpNpf];
+
+    fn kind(raw: u64, vm: VmKind, site: Site, attr: bool) -> Result<DecisionKind, RsvdPrivate> {
+        decide(KvmFault::from_kvm(raw), vm, site, || attr).map(Decision::kind)
+    }
 
     /// Every row of the table in the module documentation.
     pub fn decision_table() -> Outcome {
-        let sw = VmKind::SwProtected;
-        let rsvd = KvmFault::from_kvm(hw::PRESENT | hw::RSVD);
-        let plain = KvmFault::from_kvm(hw::PRESENT | hw::WRITE);
-        let snp = KvmFault::from_kvm(hw::WRITE | hw::GUEST_ENC | PFERR_PRIVATE_ACCESS);
-        let snp_rsvd = KvmFault::from_kvm(hw::RSVD | PFERR_PRIVATE_ACCESS);
+        use DecisionKind::{Mmio, Private, Shared};
+        let (sw, snp, other) = (VmKind::SwProtected, VmKind::Snp, VmKind::Other);
+        let rsvd = hw::PRESENT | hw::RSVD;
+        let plain = hw::PRESENT | hw::WRITE;
+        let enc = hw::WRITE | hw::GUEST_ENC;
 
-        for vm in VMS {
-            check!(matches!(
-                decide(snp, vm, || false).map(Decision::kind),
-                Ok(DecisionKind::Private)
-            ));
-            check_eq!(decide(snp_rsvd, vm, || true) == Err(RsvdPrivate), true);
-            check!(matches!(
-                decide(rsvd, vm, || true).map(Decision::kind),
-                Ok(DecisionKind::Mmio)
-            ));
+        for site in SITES {
+            for vm in VMS {
+                // Tagged earlier: private, or a KVM bug with RSVD.
+                check!(kind(enc | PFERR_PRIVATE_ACCESS, vm, site, false) == Ok(Private));
+                check!(kind(rsvd | PFERR_PRIVATE_ACCESS, vm, site, false) == Err(RsvdPrivate));
+            }
         }
-        check!(matches!(
-            decide(plain, sw, || true).map(Decision::kind),
-            Ok(DecisionKind::Private)
-        ));
-        check!(matches!(
-            decide(plain, sw, || false).map(Decision::kind),
-            Ok(DecisionKind::Shared)
-        ));
-        check!(matches!(
-            decide(plain, VmKind::Other, || true).map(Decision::kind),
-            Ok(DecisionKind::Shared)
-        ));
+        for vm in VMS {
+            check!(kind(rsvd, vm, Site::PageFault, true) == Ok(Mmio));
+            check!(kind(plain, vm, Site::SnpNpf, true) == Ok(Shared));
+        }
+        check!(kind(plain, sw, Site::PageFault, true) == Ok(Private));
+        check!(kind(plain, sw, Site::PageFault, false) == Ok(Shared));
+        check!(kind(plain, snp, Site::PageFault, true) == Ok(Shared));
+        check!(kind(plain, other, Site::PageFault, true) == Ok(Shared));
+        for vm in [sw, snp] {
+            check!(kind(hw::GUEST_FINAL, vm, Site::PreFault, true) == Ok(Private));
+            check!(kind(hw::GUEST_FINAL, vm, Site::PreFault, false) == Ok(Shared));
+        }
+        check!(kind(hw::GUEST_FINAL, other, Site::PreFault, true) == Ok(Shared));
+        check!(kind(enc, snp, Site::SnpNpf, false) == Ok(Private));
+        check!(kind(enc, sw, Site::SnpNpf, true) == Ok(Shared));
+        check!(kind(enc | hw::RSVD, snp, Site::SnpNpf, false) == Err(RsvdPrivate));
         Ok(())
     }
 
-    /// The attributes are read only for non-reserved faults of
-    /// software-protected VMs that KVM has not tagged already: the lookup
-    /// stays off every other fault's path.
+    /// The attributes are read only where the table reads them: at a page
+    /// fault, for non-reserved faults of software-protected VMs; at a
+    /// pre-fault, for VMs with private memory; never at SNP's #NPF, and
+    /// never once KVM tagged the fault.  The lookup stays off every other
+    /// fault's path.
     pub fn attributes_read_only_when_needed() -> Outcome {
         for raw in [
             0,
@@ -217,13 +260,19 @@ pub mod cases {
             hw::RSVD | PFERR_PRIVATE_ACCESS,
         ] {
             for vm in VMS {
-                let mut read = false;
-                let _ = decide(KvmFault::from_kvm(raw), vm, || {
-                    read = true;
-                    false
-                });
-                let needed = vm == VmKind::SwProtected && raw == 0;
-                check_eq!(read, needed);
+                for site in SITES {
+                    let mut read = false;
+                    let _ = decide(KvmFault::from_kvm(raw), vm, site, || {
+                        read = true;
+                        false
+                    });
+                    let needed = match site {
+                        Site::PageFault => vm == VmKind::SwProtected && raw == 0,
+                        Site::PreFault => vm != VmKind::Other && raw & PFERR_PRIVATE_ACCESS == 0,
+                        Site::SnpNpf => false,
+                    };
+                    check_eq!(read, needed);
+                }
             }
         }
         Ok(())
@@ -231,7 +280,7 @@ pub mod cases {
 
     /// The decision changes only `PFERR_PRIVATE_ACCESS`: hardware bits and
     /// `PFERR_IMPLICIT_ACCESS` pass through, for every combination of the
-    /// bits the decision reads.
+    /// bits the decision reads, at every site.
     pub fn only_the_private_flag_changes() -> Outcome {
         let bits = [
             hw::PRESENT,
@@ -242,11 +291,13 @@ pub mod cases {
         ];
         for raw in combinations(bits) {
             for vm in VMS {
-                for attr in [false, true] {
-                    let code = decide(KvmFault::from_kvm(raw), vm, || attr)
-                        .map(|d| d.code().to_kvm())
-                        .unwrap_or(raw);
-                    check_eq!(code & !PFERR_PRIVATE_ACCESS, raw);
+                for site in SITES {
+                    for attr in [false, true] {
+                        let code = decide(KvmFault::from_kvm(raw), vm, site, || attr)
+                            .map(|d| d.code().to_kvm())
+                            .unwrap_or(raw);
+                        check_eq!(code & !PFERR_PRIVATE_ACCESS, raw);
+                    }
                 }
             }
         }
@@ -260,15 +311,19 @@ pub mod cases {
             0,
             hw::WRITE,
             hw::RSVD,
+            hw::GUEST_ENC,
+            hw::RSVD | hw::GUEST_ENC,
             PFERR_PRIVATE_ACCESS,
             PFERR_SYNTHETIC_MASK,
         ] {
             for vm in VMS {
-                for attr in [false, true] {
-                    if let Ok(d) = decide(KvmFault::from_kvm(raw), vm, || attr) {
-                        let tagged = d.code().synthetic().is_private();
-                        check_eq!(tagged, d.kind() == DecisionKind::Private);
-                        check!(!(tagged && d.code().hw().is_rsvd()));
+                for site in SITES {
+                    for attr in [false, true] {
+                        if let Ok(d) = decide(KvmFault::from_kvm(raw), vm, site, || attr) {
+                            let tagged = d.code().synthetic().is_private();
+                            check_eq!(tagged, d.kind() == DecisionKind::Private);
+                            check!(!(tagged && d.code().hw().is_rsvd()));
+                        }
                     }
                 }
             }
