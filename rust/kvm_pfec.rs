@@ -25,9 +25,9 @@
 //!   record in one `KVM_RUN`;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as
 //!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
-//!   logs it: within an episode at
-//!   16, 32, 64, ... exits, and never more than 10 lines a minute for the
-//!   whole host ([`pfec::log_limit`]), since any VMM can start episodes.
+//!   logs it: within an episode at 16, 32, 64, ... exits, and never more
+//!   than 10 lines a minute for the whole host ([`pfec::log_limit`]), since
+//!   any VMM can start episodes.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
 //! host too; this file is the glue.  Unloading waits until no vCPU is in the
@@ -294,7 +294,8 @@ fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     }
 }
 
-/// " (N earlier reports dropped)", or nothing when none were.
+/// " (N earlier reports dropped by the host-wide limit)", or nothing when
+/// none were.
 struct Dropped(u32);
 
 impl core::fmt::Display for Dropped {
