@@ -192,6 +192,38 @@ static inline int pfec_trace_count(const char *trace, const char *event)
 	return n;
 }
 
+/*
+ * A KVM_X86_SW_PROTECTED_VM, in the split memory-fault layout if @split,
+ * with one vCPU running @guest_code(PFEC_TEST_GPA, @npages) and @npages of
+ * test memory at PFEC_TEST_GPA, mapped 1:1, in a memslot without
+ * guest_memfd: a page the caller makes private by attribute faults with
+ * KVM_EXIT_MEMORY_FAULT on every access.
+ */
+static inline struct kvm_vm *pfec_fault_vm_create(bool split, uint64_t npages,
+						  void *guest_code,
+						  struct kvm_vcpu **vcpu)
+{
+	const struct vm_shape shape = {
+		.mode = VM_MODE_DEFAULT,
+		.type = KVM_X86_SW_PROTECTED_VM,
+	};
+	const struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MEMORY_FAULT_SPLIT,
+		.args = { 1 },
+	};
+	struct kvm_vm *vm = __vm_create(shape, 1, 0);
+
+	/* Only before the VM has vCPUs. */
+	if (split)
+		vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	*vcpu = vm_vcpu_add(vm, 0, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
+				    PFEC_TEST_SLOT, npages, 0);
+	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, npages);
+	vcpu_args_set(*vcpu, 2, PFEC_TEST_GPA, npages);
+	return vm;
+}
+
 static inline bool kvm_pfec_loaded(void)
 {
 	return !access("/sys/module/kvm_pfec", F_OK);

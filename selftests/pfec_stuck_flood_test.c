@@ -58,10 +58,6 @@ static void set_rax(struct kvm_vcpu *vcpu, uint64_t rax)
 
 int main(int argc, char *argv[])
 {
-	const struct vm_shape shape = {
-		.mode = VM_MODE_DEFAULT,
-		.type = KVM_X86_SW_PROTECTED_VM,
-	};
 	uint64_t gpa = PFEC_TEST_GPA;
 	struct timespec t0, t1;
 	struct kvm_vcpu *vcpu;
@@ -73,11 +69,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
 	TEST_REQUIRE(kvm_pfec_loaded());
 
-	vm = __vm_create(shape, 1, 0);
-	vcpu = vm_vcpu_add(vm, 0, guest_read_rax);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
-				    PFEC_TEST_SLOT, NPAGES, 0);
-	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, NPAGES);
+	vm = pfec_fault_vm_create(false, NPAGES, guest_read_rax, &vcpu);
 	vm_mem_set_private(vm, PFEC_TEST_GPA, NPAGES * PAGE_SIZE);
 
 	fd = kmsg_open_at_end();

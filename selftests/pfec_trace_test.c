@@ -50,14 +50,6 @@ static void guest_code(uint64_t gva, uint64_t npages)
 
 int main(int argc, char *argv[])
 {
-	const struct vm_shape shape = {
-		.mode = VM_MODE_DEFAULT,
-		.type = KVM_X86_SW_PROTECTED_VM,
-	};
-	const struct kvm_enable_cap split = {
-		.cap = KVM_CAP_MEMORY_FAULT_SPLIT,
-		.args = { 1 },
-	};
 	const uint64_t private_gpa = PFEC_TEST_GPA + (NPAGES - 1) * PAGE_SIZE;
 	int private = 0, shared = 0, records = 0, pre_fault[2] = {}, i, r;
 	struct kvm_pre_fault_memory range = {};
@@ -71,13 +63,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_pfec_loaded());
 	tracefs = pfec_tracefs();
 
-	vm = __vm_create(shape, 1, 0);
-	vm_ioctl(vm, KVM_ENABLE_CAP, &split);
-	vcpu = vm_vcpu_add(vm, 0, guest_code);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
-				    PFEC_TEST_SLOT, NPAGES, 0);
-	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, NPAGES);
-	vcpu_args_set(vcpu, 2, PFEC_TEST_GPA, (uint64_t)NPAGES);
+	vm = pfec_fault_vm_create(true, NPAGES, guest_code, &vcpu);
 	vm_mem_set_private(vm, private_gpa, PAGE_SIZE);
 
 	pfec_trace_start(tracefs);
