@@ -21,8 +21,9 @@
 //!   when `kvm_mmu_page_fault()` decides it again);
 //! - for VMs that opt into `KVM_CAP_MEMORY_FAULT_SPLIT`, writes
 //!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
-//!   union, with a canary that counts (`pfec_memory_fault_double`) a second
-//!   record in one `KVM_RUN`;
+//!   union in place of KVM's own writer, which it agrees with: the record,
+//!   the exit the low part is from, and, from the kernel-only canary, a
+//!   count (`pfec_memory_fault_double`) of second records in one `KVM_RUN`;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as
 //!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
 //!   logs it: within an episode at 16, 32, 64, ... exits, and never more
@@ -36,7 +37,7 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::kvm::{
     self, layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, PrivateAccess,
-    PrivateSite, Registration, Vcpu, VcpuStat, VmType,
+    PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat, VmType,
 };
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr, time::Ktime};
 use pfec::async_pf::{self, PfKind};
@@ -62,8 +63,8 @@ struct KvmPfec {
 }
 
 impl kernel::Module for KvmPfec {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let policy = Registration::new(module)?;
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let policy = Registration::new()?;
         pr_info!("kvm-pfec {} loaded\n", pfec::VERSION);
         Ok(KvmPfec { _policy: policy })
     }
@@ -215,31 +216,37 @@ impl PageFaultHooks for Policy {
         }
     }
 
-    fn memory_fault(vcpu: &Vcpu, fault: MemoryFault, split: bool) {
-        if split {
-            let annotation = memory_fault::on_record(vcpu.memory_fault_canary());
-            if annotation.double {
-                vcpu.stat_inc(VcpuStat::MemoryFaultDouble);
-                // Userspace can write the canary: WARN only when configured.
-                #[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
-                warn_once(
-                    &DOUBLE_ANNOTATION_WARNED,
-                    c_str!("kvm_pfec: memory fault annotated twice in one KVM_RUN"),
-                    || pr_warn!("vCPU {}: gpa {:#x}\n", vcpu.id(), fault.gpa),
-                );
-            }
-            // The later record wins: it is the one userspace gets.
-            vcpu.set_split_memory_fault(fault);
-            vcpu.set_memory_fault_canary(annotation.canary);
-            vcpu.trace_split_record(fault, annotation.double);
+    fn split_record(
+        vcpu: &Vcpu,
+        fault: MemoryFault,
+        record: SplitRecord<'_>,
+    ) -> SplitRecordWritten {
+        let twice = record.annotated();
+        if twice {
+            vcpu.stat_inc(VcpuStat::MemoryFaultDouble);
+            #[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
+            warn_once(
+                &DOUBLE_ANNOTATION_WARNED,
+                c_str!("kvm_pfec: memory fault annotated twice in one KVM_RUN"),
+                || pr_warn!("vCPU {}: gpa {:#x}\n", vcpu.id(), fault.gpa),
+            );
         }
+        // The later record wins: it is the one userspace gets.
+        let low_exit_reason = memory_fault::low_exit_reason(
+            record.exit_reason(),
+            record.entry_exit_reason(),
+            record.previous_low_exit_reason(),
+        );
+        let written = record.write(fault, low_exit_reason);
+        vcpu.trace_split_record(fault, twice);
+        written
+    }
+
+    fn memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
         observe_memory_fault(vcpu, fault);
     }
 
-    fn run_entry(vcpu: &Vcpu, split: bool) {
-        if split {
-            vcpu.set_memory_fault_canary(memory_fault::on_run_entry());
-        }
+    fn run_entry(vcpu: &Vcpu, _split: bool) {
         // "In a row" means exit after exit: any other exit in between means
         // the vCPU made progress.
         if vcpu.exit_reason() != layout::EXIT_MEMORY_FAULT {

@@ -39,12 +39,14 @@ kernel::kunit_suite!(
 
 fn split_layout_matches_kvm_run() -> Outcome {
     use crate::pfec::memory_fault as mf;
-    let [size, record, canary, reserved] = layout::exit_union_offsets();
+    let [size, record, low_exit_reason, reserved] = layout::exit_union_offsets();
     check_eq!(size as u64, mf::EXIT_UNION_SIZE as u64);
     check_eq!(layout::SPLIT_LOW_SIZE as u64, mf::LOW_SIZE as u64);
+    check_eq!(layout::low_exits_size() as u64, mf::LARGEST_EXIT as u64);
     check_eq!(record as u64, mf::MEMORY_FAULT_OFFSET as u64);
-    check_eq!(canary as u64, mf::CANARY_OFFSET as u64);
+    check_eq!(low_exit_reason as u64, mf::LOW_EXIT_REASON_OFFSET as u64);
     check_eq!(reserved as u64, mf::RESERVED_OFFSET as u64);
+    check_eq!(layout::EXIT_MEMORY_FAULT, mf::EXIT_MEMORY_FAULT);
     Ok(())
 }
 

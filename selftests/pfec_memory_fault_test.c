@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pfec_memory_fault_test: KVM_EXIT_MEMORY_FAULT in the split kvm_run layout
- * (KVM_CAP_MEMORY_FAULT_SPLIT), which kvm_pfec.ko fills.
+ * (KVM_CAP_MEMORY_FAULT_SPLIT), which KVM writes itself, or kvm_pfec.ko in
+ * its place while loaded.
  *
- * The memory fault in every scenario is upstream private_mem_kvm_exits_test's:
+ * The memory fault in most scenarios is upstream private_mem_kvm_exits_test's:
  * a software-protected VM whose test page is private by attribute, in a
  * memslot without guest_memfd, so each access exits with EFAULT and a
- * private memory fault for that page.
+ * private memory fault for that page.  Seed 002's cases A and C, which no
+ * guest can provoke on a correct KVM, come from the test knob
+ * pfec_inject_memory_fault (CONFIG_KVM_PFEC_INJECT): after a KVM_RUN
+ * populated an exit, KVM annotates a memory fault, once or twice, and the
+ * KVM_RUN completes that exit.
+ *
+ * With $KVM_PFEC_KO set, the test also unloads kvm_pfec and runs the
+ * scenarios again, to show that KVM's writer and the module's agree byte
+ * for byte, and that a VM never notices the module come and go.
  */
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -20,8 +29,8 @@
 #include "kvm_pfec.h"
 
 #define NPAGES		1
-/* The kvm_pfec module's canary value while a record is armed ("pfec-mf!"). */
-#define CANARY_ARMED	0x21666d2d63656670ull
+/* A gpa for the knob's memory faults, outside every memslot. */
+#define INJECT_GPA	0xd0000000ull
 /*
  * Runs into the same fault for the scribbler, above the stuck threshold;
  * $PFEC_SCRIBBLE_RUNS overrides it (make check-stress runs 5000).
@@ -30,12 +39,17 @@
 /* kvm_pfec reports a vCPU as stuck after this many identical faults. */
 #define STUCK_THRESHOLD	16
 
+static void guest_fault_now(uint64_t gva, uint64_t npages)
+{
+	for (;;)
+		READ_ONCE(*(volatile uint64_t *)gva);
+}
+
 static void guest_read(uint64_t gva, uint64_t npages)
 {
 	/* One ordinary exit first, whose data must survive the fault. */
 	GUEST_SYNC(0x1234);
-	for (;;)
-		READ_ONCE(*(volatile uint64_t *)gva);
+	guest_fault_now(gva, npages);
 }
 
 static const struct kvm_enable_cap split_cap = {
@@ -47,7 +61,8 @@ static const struct kvm_enable_cap split_cap = {
  * A SW-protected VM, in the split layout if asked (which must be before it
  * has vCPUs), with one vCPU and its test page private by attribute.
  */
-static struct kvm_vm *fault_vm(bool split, uint32_t slot_flags, struct kvm_vcpu **vcpu)
+static struct kvm_vm *fault_vm_code(bool split, uint32_t slot_flags, void *guest_code,
+				    struct kvm_vcpu **vcpu)
 {
 	const struct vm_shape shape = {
 		.mode = VM_MODE_DEFAULT,
@@ -57,13 +72,18 @@ static struct kvm_vm *fault_vm(bool split, uint32_t slot_flags, struct kvm_vcpu 
 
 	if (split)
 		vm_ioctl(vm, KVM_ENABLE_CAP, &split_cap);
-	*vcpu = vm_vcpu_add(vm, 0, guest_read);
+	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
 				    PFEC_TEST_SLOT, NPAGES, slot_flags);
 	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, NPAGES);
 	vcpu_args_set(*vcpu, 2, PFEC_TEST_GPA, (uint64_t)NPAGES);
 	vm_mem_set_private(vm, PFEC_TEST_GPA, NPAGES * PAGE_SIZE);
 	return vm;
+}
+
+static struct kvm_vm *fault_vm(bool split, uint32_t slot_flags, struct kvm_vcpu **vcpu)
+{
+	return fault_vm_code(split, slot_flags, guest_read, vcpu);
 }
 
 static uint8_t *exit_union(struct kvm_vcpu *vcpu)
@@ -92,11 +112,45 @@ static void run_to_fault(struct kvm_vcpu *vcpu)
 	TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
 }
 
+/* The guest's private-page fault, after its GUEST_SYNC (KVM_EXIT_IO). */
 static void assert_split_record(struct kvm_vcpu *vcpu)
 {
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, PFEC_TEST_GPA);
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.size, PAGE_SIZE);
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.pad, 0);
+}
+
+/*
+ * Writes @val to the VM's pfec_inject_memory_fault: bits 63:12 a gpa, bits
+ * 11:0 how many times to annotate a fault there.  Returns 0, or the errno
+ * of a refused write.
+ */
+static int __write_knob(struct kvm_vm *vm, uint64_t val)
+{
+	char path[96], buf[32];
+	int fd, n, r;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/kvm/%d-%d/pfec_inject_memory_fault", getpid(), vm->fd);
+	fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		/* Without CONFIG_KVM_PFEC_INJECT neither knob exists. */
+		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/pfec_inject",
+			 getpid(), vm->fd);
+		__TEST_REQUIRE(!access(path, F_OK), "no %s (CONFIG_KVM_PFEC_INJECT=n)", path);
+		TEST_FAIL("%s exists, but not pfec_inject_memory_fault", path);
+	}
+	n = snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)val);
+	r = write(fd, buf, n) == n ? 0 : errno;
+	close(fd);
+	return r;
+}
+
+static void arm_memory_fault(struct kvm_vm *vm, uint64_t gpa, int times)
+{
+	TEST_ASSERT_EQ(__write_knob(vm, gpa | times), 0);
 }
 
 /* Discovery, and the arguments KVM_ENABLE_CAP refuses. */
@@ -201,25 +255,166 @@ static void test_default_layout(void)
 	kvm_vm_free(vm);
 }
 
-/* A VM in the split layout pins the policy: rmmod fails until it is gone. */
-static void test_split_vm_pins_module(const char *ko)
-{
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-	char cmd[512];
+/*
+ * What one scenario left for userspace: KVM_RUN's result, exit_reason, the
+ * whole exit union, and the double-annotation count.
+ */
+struct outcome {
+	int r;
+	int err;
+	uint32_t exit_reason;
+	uint8_t exit_union[256];
+	uint64_t double_annotations;
+};
 
-	vm = fault_vm(true, 0, &vcpu);
-	TEST_ASSERT(system("rmmod kvm_pfec 2>/dev/null"), "rmmod succeeded under a split VM");
-	kvm_vm_free(vm);
-	TEST_ASSERT(!system("rmmod kvm_pfec"), "rmmod failed after the split VM went");
-	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
-	TEST_ASSERT(!system(cmd), "'%s' failed", cmd);
+static void capture(struct kvm_vcpu *vcpu, int r, struct outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->r = r;
+	o->err = r ? errno : 0;
+	o->exit_reason = vcpu->run->exit_reason;
+	memcpy(o->exit_union, exit_union(vcpu), sizeof(o->exit_union));
+	o->double_annotations = vcpu_stat(vcpu, "pfec_memory_fault_double");
 }
 
 /*
- * Userspace overwrites the exit union, canary included, between runs:
- * every fault still carries a correct record, and none counts as a double
- * annotation (KVM_RUN entry resets the canary).  Never fixing the fault
+ * Seed 002's case A in one KVM_RUN: the guest's GUEST_SYNC populates an I/O
+ * exit, KVM annotates a memory fault (the knob), and the KVM_RUN completes
+ * the I/O exit, returning 0.  With @times = 2, a second annotation follows
+ * (case C).  Returns the outcome, and checks what userspace can rely on.
+ */
+static void case_a(bool split, int times, struct outcome *o)
+{
+	struct outcome plain;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	/* The same exit without the annotation, for reference. */
+	vm = fault_vm(split, 0, &vcpu);
+	run_to_sync(vcpu);
+	capture(vcpu, 0, &plain);
+	kvm_vm_free(vm);
+
+	vm = fault_vm(split, 0, &vcpu);
+	arm_memory_fault(vm, INJECT_GPA, times);
+	capture(vcpu, _vcpu_run(vcpu), o);
+	TEST_ASSERT_EQ(o->r, 0);
+	TEST_ASSERT_EQ(o->exit_reason, KVM_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(o->double_annotations, times - 1);
+	if (!split) {
+		/* Upstream's layout: the record is written over the I/O exit. */
+		TEST_ASSERT_EQ(vcpu->run->memory_fault.gpa, INJECT_GPA);
+		TEST_ASSERT(memcmp(plain.exit_union, o->exit_union, sizeof(vcpu->run->io)),
+			    "the record left the I/O exit intact in upstream's layout");
+		kvm_vm_free(vm);
+		return;
+	}
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, INJECT_GPA);
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.size, PAGE_SIZE);
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, 0);
+	/* Which exit the low part is from, and the low part intact. */
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason, KVM_EXIT_IO);
+	TEST_ASSERT(!memcmp(plain.exit_union, o->exit_union, KVM_EXIT_SPLIT_LOW_SIZE),
+		    "the memory fault changed the low part of the exit union");
+	/* So userspace can complete the I/O exit, and the guest goes on. */
+	vcpu->run->exit_reason = vcpu->run->split.memory_fault.low_exit_reason;
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 0x1234);
+	run_to_fault(vcpu);
+	assert_split_record(vcpu);
+	kvm_vm_free(vm);
+}
+
+static void test_case_a(void)
+{
+	struct kvm_vm *vm = vm_create_barebones_type(KVM_X86_SW_PROTECTED_VM);
+	struct outcome o;
+
+	TEST_ASSERT_EQ(__write_knob(vm, INJECT_GPA), EINVAL);
+	TEST_ASSERT_EQ(__write_knob(vm, INJECT_GPA | 3), EINVAL);
+	TEST_ASSERT_EQ(__write_knob(vm, 0), 0);
+	kvm_vm_free(vm);
+
+	case_a(true, 1, &o);
+	case_a(true, 2, &o);
+	case_a(false, 1, &o);
+}
+
+/* The split scenarios, each in a fresh VM; @o gets 5 outcomes. */
+static void scenarios(struct outcome *o)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	/* An I/O exit, then a memory fault, then the same fault again. */
+	vm = fault_vm(true, 0, &vcpu);
+	run_to_sync(vcpu);
+	capture(vcpu, _vcpu_run(vcpu), &o[0]);
+	capture(vcpu, _vcpu_run(vcpu), &o[1]);
+	kvm_vm_free(vm);
+
+	case_a(true, 1, &o[2]);
+	case_a(true, 2, &o[3]);
+
+	/* A memory fault as the vCPU's first exit: the low part is from none. */
+	vm = fault_vm_code(true, 0, guest_fault_now, &vcpu);
+	capture(vcpu, _vcpu_run(vcpu), &o[4]);
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason, KVM_EXIT_UNKNOWN);
+	kvm_vm_free(vm);
+}
+
+static void assert_same(const struct outcome *a, const struct outcome *b, const char *what)
+{
+	TEST_ASSERT(!memcmp(a, b, sizeof(*a)),
+		    "%s: r %d/%d, errno %d/%d, exit_reason %u/%u, doubles %lu/%lu, union %s",
+		    what, a->r, b->r, a->err, b->err, a->exit_reason, b->exit_reason,
+		    a->double_annotations, b->double_annotations,
+		    memcmp(a->exit_union, b->exit_union, 256) ? "differs" : "same");
+}
+
+/*
+ * KVM's writer against kvm_pfec's: the same scenarios with the module
+ * loaded and unloaded leave userspace the same bytes.  A split VM does not
+ * pin the module, keeps its layout while the module goes and comes back, and
+ * KVM offers the capability without the module.
+ */
+static void test_writers_agree(const char *ko)
+{
+	struct outcome with[5], without[5], o[3];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	char cmd[512];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	scenarios(with);
+
+	vm = fault_vm(true, 0, &vcpu);
+	run_to_sync(vcpu);
+	capture(vcpu, _vcpu_run(vcpu), &o[0]);
+	TEST_ASSERT(!system("rmmod kvm_pfec"), "rmmod failed under a split VM");
+	capture(vcpu, _vcpu_run(vcpu), &o[1]);
+
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_MEMORY_FAULT_SPLIT), 1);
+	test_capability();
+	scenarios(without);
+
+	TEST_ASSERT(!system(cmd), "'%s' failed", cmd);
+	capture(vcpu, _vcpu_run(vcpu), &o[2]);
+	assert_split_record(vcpu);
+	kvm_vm_free(vm);
+
+	for (i = 0; i < 5; i++)
+		assert_same(&with[i], &without[i], "scenario with and without kvm_pfec");
+	assert_same(&o[0], &o[1], "a split VM's fault before and after rmmod");
+	assert_same(&o[0], &o[2], "a split VM's fault before rmmod and after insmod");
+}
+
+/*
+ * Userspace overwrites the exit union between runs: every fault still
+ * carries a correct record, and none counts as a double annotation (the
+ * canary is in the vCPU, out of userspace's reach).  Never fixing the fault
  * makes the vCPU look stuck: counted once, past the threshold, and logged
  * at 16, 32, 64, ... faults in a row.
  */
@@ -228,6 +423,7 @@ static void test_scribbler_and_stuck_vcpu(int runs)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	uint64_t *words, x = 0x853c49e6748fea9bull;
+	uint32_t low;
 	char record[8192], prefix[128];
 	int i, j, kmsg, want;
 
@@ -243,10 +439,18 @@ static void test_scribbler_and_stuck_vcpu(int runs)
 			x ^= x << 17;
 			words[j] = x;
 		}
-		if (i % 2)
-			vcpu->run->split.kernel_reserved = CANARY_ARMED;
+		/*
+		 * After a memory fault, the next record's low_exit_reason is
+		 * the one in kvm_run: here, what the scribbler wrote.
+		 */
+		low = vcpu->run->split.memory_fault.low_exit_reason;
 		run_to_fault(vcpu);
-		assert_split_record(vcpu);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, PFEC_TEST_GPA);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.size, PAGE_SIZE);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason,
+			       i ? low : KVM_EXIT_IO);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.pad, 0);
 		TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_stuck"),
 			       i + 1 >= STUCK_THRESHOLD);
 	}
@@ -285,7 +489,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	test_capability();
 	ksft_test_result_pass("KVM_CAP_MEMORY_FAULT_SPLIT: discovery and bad arguments\n");
 	test_split_keeps_earlier_exit();
@@ -294,11 +498,13 @@ int main(int argc, char *argv[])
 	ksft_test_result_pass("split: memslot deleted under a private access\n");
 	test_default_layout();
 	ksft_test_result_pass("default: upstream's layout\n");
+	test_case_a();
+	ksft_test_result_pass("seed 002 case A in one KVM_RUN: low part kept and named; case C counted\n");
 	if (ko) {
-		test_split_vm_pins_module(ko);
-		ksft_test_result_pass("split VM pins kvm_pfec\n");
+		test_writers_agree(ko);
+		ksft_test_result_pass("KVM's writer and kvm_pfec's agree; no pinning\n");
 	} else {
-		ksft_test_result_skip("split VM pins kvm_pfec: KVM_PFEC_KO not set\n");
+		ksft_test_result_skip("KVM's writer and kvm_pfec's agree: KVM_PFEC_KO not set\n");
 	}
 	test_scribbler_and_stuck_vcpu(runs);
 	ksft_test_result_pass("scribbled kvm_run, %d runs; stuck vCPU counted\n", runs);

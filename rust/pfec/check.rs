@@ -126,8 +126,7 @@ macro_rules! for_each_case {
             ],
             memory_fault: [
                 split_layout_is_the_documented_one,
-                canary_catches_double_annotation,
-                canary_survives_scribbling,
+                low_exit_reason_skips_memory_faults,
                 stuck_vcpu_detection,
                 different_records_reset_the_count,
             ],
