@@ -44,7 +44,8 @@ repro-int3:
 
 # Every upstream x86 KVM selftest, one at a time, on KERNEL=ours (default,
 # with kvm_pfec loaded) or KERNEL=stock (Debian's own 6.12): the evidence
-# behind selftests/upstream.list.
+# behind selftests/upstream.list.  TESTS="a a b" picks (and repeats) tests,
+# LIMIT sets seconds a test, HOGS busy loops on the host.
 survey:
 	@bash scripts/survey.sh
 

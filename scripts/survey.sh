@@ -12,15 +12,17 @@
 # it the same way.
 #
 # Settings: LIMIT=150 (seconds a test), TESTS="a b" (default: all of them;
-# a name given N times runs N times, to measure a flaky test).
+# a name given N times runs N times, to measure a flaky test), HOGS=0 (busy
+# loops on the host while the tests run, as make check-soak has).
 # Writes $KVM_PFEC_CACHE/results/survey-<kernel>-<date>/survey.txt and
 # prints it: NAME RESULT SECONDS EXIT, RESULT one of pass fail skip timeout.
 set -euo pipefail
 STAGE=survey
 . "$(dirname "$0")/lib.sh"
 
-KERNEL=${KERNEL:-ours} LIMIT=${LIMIT:-150}
+KERNEL=${KERNEL:-ours} LIMIT=${LIMIT:-150} HOGS=${HOGS:-0}
 case $LIMIT in '' | *[!0-9]*) die "LIMIT must be a number of seconds" ;; esac
+case $HOGS in '' | *[!0-9]*) die "HOGS must be a number of busy loops" ;; esac
 
 bash "$KVM_PFEC_TOP/scripts/setup.sh"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh"
@@ -72,10 +74,13 @@ stock)
 *) die "KERNEL must be ours or stock, not '$KERNEL'" ;;
 esac
 
-say "running $(grep -c . "$list") selftests on the $KERNEL kernel, at most $LIMIT s each"
+say "running $(grep -c . "$list") selftests on the $KERNEL kernel, at most $LIMIT s each, $HOGS host hogs"
+trap stop_hogs EXIT
+start_hogs "$HOGS"
 bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 7200 --results "$out" -- \
 	"${env[@]}" scripts/guest/survey.sh "$out" "$kselftest" "$list" "$LIMIT" "${ko[@]}" \
 	2>&1 | tee "$out/vm.log" >/dev/null
+stop_hogs
 say "results: $out/survey.txt"
 cat "$out/survey.txt"
 awk '{ n[$2]++ } END { for (r in n) printf "%s %d  ", r, n[r]; print "" }' "$out/survey.txt"
