@@ -4,7 +4,7 @@
 //!
 //! The files under `rust/pfec/` are the ones `kvm_pfec.ko` compiles.  This
 //! crate compiles them for the host so that `cargo test` runs every case of
-//! [`for_each_case!`] in seconds, without a kernel.
+//! [`pfec::check::for_each_case!`] in seconds, without a kernel.
 
 #![no_std]
 
@@ -30,7 +30,7 @@ macro_rules! host_tests {
 }
 
 #[cfg(test)]
-for_each_case!(host_tests);
+pfec::check::for_each_case!(host_tests);
 
 #[cfg(test)]
 mod host_only {

@@ -35,20 +35,24 @@
 //! hooks (see `arch/x86/kvm/pfec.c`), so it is safe while VMs run.
 
 use core::sync::atomic::{AtomicBool, Ordering};
+use glue::{decide, entry, private_access};
 use kernel::kvm::{
     self, layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, PrivateAccess,
-    PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat, VmType,
+    PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat,
 };
-use kernel::{c_str, page::PAGE_SHIFT, prelude::*, str::CStr, time::Ktime};
+use kernel::{c_str, page::PAGE_SHIFT, prelude::*, time::Ktime};
 use pfec::async_pf::{self, PfKind};
-use pfec::error_code::{self, Entry, Sanitized};
+use pfec::error_code::{self, Sanitized};
 use pfec::log_limit::{LogLimit, Verdict};
 use pfec::memory_fault::{self, History, Record};
-use pfec::private::{self, Decision, DecisionKind, KvmFault, RsvdPrivate, Site, VmKind};
+use pfec::private::{DecisionKind, RsvdPrivate};
 
-pub mod pfec;
-#[cfg(CONFIG_KUNIT)]
-mod tests;
+// The pure core's items are `pub` for the host crate's doctests; here they
+// are the crate's own.
+#[expect(unreachable_pub)]
+mod pfec;
+
+mod glue;
 
 module! {
     type: KvmPfec,
@@ -58,71 +62,35 @@ module! {
     license: "GPL",
 }
 
+// The pure core's copies of KVM's uAPI values, checked against the kernel's.
+static_assert!(memory_fault::FLAG_PRIVATE == layout::MEMORY_EXIT_FLAG_PRIVATE);
+static_assert!(memory_fault::EXIT_MEMORY_FAULT == layout::EXIT_MEMORY_FAULT);
+static_assert!(memory_fault::EXIT_UNKNOWN == layout::EXIT_UNKNOWN);
+
 struct KvmPfec {
+    // Fields drop in order: the hooks are gone, and KVM has waited for every
+    // call into them, before the module says it unloaded.
     _policy: Registration<Policy>,
+    _unloaded: UnloadedMessage,
 }
 
 impl kernel::Module for KvmPfec {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let policy = Registration::new()?;
         pr_info!("kvm-pfec {} loaded\n", pfec::VERSION);
-        Ok(KvmPfec { _policy: policy })
+        Ok(KvmPfec {
+            _policy: policy,
+            _unloaded: UnloadedMessage,
+        })
     }
 }
 
-impl Drop for KvmPfec {
+/// Says the module unloaded, when dropped.
+struct UnloadedMessage;
+
+impl Drop for UnloadedMessage {
     fn drop(&mut self) {
         pr_info!("kvm-pfec {} unloaded\n", pfec::VERSION);
-    }
-}
-
-/// The hardware entry of an error-code source.
-fn entry(source: ErrorCodeSource) -> Entry {
-    match source {
-        ErrorCodeSource::Npf => Entry::Npf,
-        ErrorCodeSource::Pf => Entry::Pf,
-    }
-}
-
-/// What the private-access decision needs of a VM type.
-fn vm_kind(vm_type: VmType) -> VmKind {
-    match vm_type {
-        VmType::SwProtected => VmKind::SwProtected,
-        VmType::Snp => VmKind::Snp,
-        _ => VmKind::Other,
-    }
-}
-
-/// The pure core's name for a decision site.
-fn site(site: PrivateSite) -> Site {
-    match site {
-        PrivateSite::PageFault => Site::PageFault,
-        PrivateSite::PreFault => Site::PreFault,
-        PrivateSite::SnpNpf => Site::SnpNpf,
-    }
-}
-
-/// The policy's private-access decision for an error code from KVM.
-fn decide(
-    error_code: u64,
-    vm_type: VmType,
-    at: PrivateSite,
-    gfn_private: impl FnOnce() -> bool,
-) -> core::result::Result<Decision, RsvdPrivate> {
-    private::decide(
-        KvmFault::from_kvm(error_code),
-        vm_kind(vm_type),
-        site(at),
-        gfn_private,
-    )
-}
-
-/// What KVM gets of a decision: `PFERR_PRIVATE_ACCESS`, set or clear.
-fn private_access(decision: Decision) -> PrivateAccess {
-    if decision.code().synthetic().is_private() {
-        PrivateAccess::Private
-    } else {
-        PrivateAccess::Shared
     }
 }
 
@@ -133,6 +101,8 @@ static DOUBLE_ANNOTATION_WARNED: AtomicBool = AtomicBool::new(false);
 static RSVD_PRIVATE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// WARNs the first time only; `details` logs what happened, that first time.
+/// The WARN names the caller's file and line.
+#[track_caller]
 fn warn_once(warned: &AtomicBool, msg: &CStr, details: impl FnOnce()) {
     if !warned.swap(true, Ordering::Relaxed) {
         details();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit suites, run when the module loads.
+//! KUnit suites of `kvm_pfec_test.ko`, run when it loads.
 //!
-//! - `kvm_pfec_<suite>`: every case of [`crate::for_each_case!`], the same
+//! - `kvm_pfec_<suite>`: every case of [`crate::pfec::check::for_each_case!`], the same
 //!   cases `cargo test` runs on the host.
 //! - `kvm_pfec_oracle`: the module's decisions against upstream KVM's C
 //!   code, which the kernel exports as `kernel::kvm::oracle`, over every
@@ -11,10 +11,10 @@
 //! - `kvm_pfec_layout`: the split memory-fault layout of
 //!   [`crate::pfec::memory_fault`] against the real `struct kvm_run`.
 
+use crate::pfec::check::{check, check_eq};
 use crate::pfec::check::{combinations, Outcome};
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
-use crate::{check, check_eq};
 use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
 
 macro_rules! kunit_suites {
@@ -25,7 +25,7 @@ macro_rules! kunit_suites {
     };
 }
 
-crate::for_each_case!(kunit_suites);
+crate::pfec::check::for_each_case!(kunit_suites);
 
 kernel::kunit_suite!("kvm_pfec_oracle", [
     hw_error_code_matches_upstream => hw_error_code_matches_upstream,
@@ -46,7 +46,6 @@ fn split_layout_matches_kvm_run() -> Outcome {
     check_eq!(record as u64, mf::MEMORY_FAULT_OFFSET as u64);
     check_eq!(low_exit_reason as u64, mf::LOW_EXIT_REASON_OFFSET as u64);
     check_eq!(reserved as u64, mf::RESERVED_OFFSET as u64);
-    check_eq!(layout::EXIT_MEMORY_FAULT, mf::EXIT_MEMORY_FAULT);
     Ok(())
 }
 
@@ -82,7 +81,7 @@ fn hw_error_code_matches_upstream() -> Outcome {
     for raw in patterns() {
         for source in [ErrorCodeSource::Npf, ErrorCodeSource::Pf] {
             let (code, warns) = oracle::hw_error_code(raw, source);
-            let ours = crate::pfec::error_code::sanitize_at(raw, crate::entry(source));
+            let ours = crate::pfec::error_code::sanitize_at(raw, crate::glue::entry(source));
             check_eq!(ours.code.bits(), code);
             check_eq!(ours.warns(), warns);
         }
@@ -105,12 +104,12 @@ fn private_access_matches_upstream() -> Outcome {
                     // decides.
                     let upstream_fails =
                         upstream & hw::RSVD != 0 && upstream & PFERR_PRIVATE_ACCESS != 0;
-                    match crate::decide(raw, vm_type, site, || gfn_private) {
+                    match crate::glue::decide(raw, vm_type, site, || gfn_private) {
                         Ok(decision) => {
                             check!(!upstream_fails);
                             // What KVM makes of the hook's answer: the flag set
                             // or cleared, every other bit as it came.
-                            let kvm = match crate::private_access(decision) {
+                            let kvm = match crate::glue::private_access(decision) {
                                 PrivateAccess::Private => raw | PFERR_PRIVATE_ACCESS,
                                 PrivateAccess::Shared => raw & !PFERR_PRIVATE_ACCESS,
                             };

@@ -102,14 +102,38 @@ host_check "rustfmt: the Rust sources are formatted" \
 	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
 	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
 
+# no_test_symbols KO: KO has no symbol of KUnit, of the cases (any
+# `cases` module of rust/pfec/) or of seed 003's model checker; the test
+# module, built from the same sources, must have them, or the check proves
+# nothing.
+no_test_symbols() {
+	local test_ko=${1%/*}/kvm_pfec_test.ko pattern='kunit|5cases|cases::|5model|model::'
+	local test_syms ko_syms
+	# Whole outputs first: `nm | grep -q` under pipefail fails when grep
+	# stops reading early.
+	test_syms=$(nm "$test_ko") && ko_syms=$(nm "$1") || return 1
+	grep -q -E "$pattern" <<<"$test_syms" || {
+		echo "$test_ko has no test symbols either: the pattern is stale"
+		return 1
+	}
+	if grep -E "$pattern" <<<"$ko_syms"; then
+		echo "$1 holds test code (above)"
+		return 1
+	fi
+}
+
 say "[2/5] kernel"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
 say "[3/5] module"
 ko=$(module_dir)/rust/kvm_pfec.ko
 rm -f "$ko"
-host_check "kvm_pfec.ko builds with clippy, warning-free (CLIPPY=1)" \
+host_check "kvm_pfec.ko, kvm_pfec_test.ko and kvm_pfec_bench.ko build with clippy, warning-free (CLIPPY=1)" \
 	bash "$KVM_PFEC_TOP/scripts/module.sh" CLIPPY=1 modules
 [ -f "$ko" ] || { step_failed "module build"; summary; }
+host_check "kvm_pfec.ko holds no test code (nm: no KUnit suite, case or model checker)" \
+	no_test_symbols "$ko"
+host_check "a test case left out of the case list fails the build" \
+	bash "$KVM_PFEC_TOP/scripts/forgotten-case.sh"
 host_check "the series keeps arm64's Rust build (CONFIG_RUST=y, KVM=y) working" \
 	bash "$KVM_PFEC_TOP/scripts/cross-check.sh"
 host_check "checkpatch: no errors in kernel/patches/" \
@@ -128,8 +152,8 @@ if [ "${KVM_PFEC_STRESS:-}" = 1 ]; then
 		scripts/guest/stress.sh "$results" "$kselftest" "$ko" selftests/upstream-stress.list \
 		2>&1 | tee "$results/vm.log"
 else
-	# The debug kernel runs several times slower under TCG, and each module
-	# load runs KUnit: give selftests longer, and reload the module less.
+	# The debug kernel runs several times slower under TCG: give selftests
+	# longer, and reload the module less.
 	slow=()
 	[ -z "$KVM_PFEC_VARIANT" ] || slow=(env PFEC_KSELFTEST_TIMEOUT=600 PFEC_RELOAD_CYCLES=4)
 	say "[5/5] booting the kernel: module load/unload, KUnit, KVM selftests"

@@ -10,8 +10,8 @@
 #
 # A soak takes hours, longer than one sitting, so it works on a snapshot and
 # can be resumed.  A new soak first builds what is missing, then copies
-# what the boots use (the kernel image, kvm_pfec.ko, the selftests, the L2
-# initramfs and these scripts) into RESULTS/snapshot; rebuilding the tree
+# what the boots use (the kernel image, kvm_pfec.ko and kvm_pfec_test.ko,
+# the selftests, the L2 initramfs and these scripts) into RESULTS/snapshot; rebuilding the tree
 # afterwards does not change what the soak tests.  RESULTS/boots records
 # each finished boot.  SOAK_DIR=RESULTS continues that soak where it
 # stopped; a boot that was cut off without a verdict (the host stopped) is
@@ -47,7 +47,7 @@ snapshot() {
 	mkdir -p "$snap/tree/selftests" &&
 		cp "$kdir/arch/x86/boot/bzImage" "$snap/bzImage" &&
 		cp -a "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" "$snap/kselftest" &&
-		cp "$(module_dir)/rust/kvm_pfec.ko" "$snap/kvm_pfec.ko" &&
+		cp "$(module_dir)/rust/kvm_pfec.ko" "$(module_dir)/rust/kvm_pfec_test.ko" "$snap/" &&
 		cp "$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)" "$snap/l2-initramfs.cpio" &&
 		cp -a "$KVM_PFEC_TOP/scripts" "$snap/tree/" &&
 		cp "$KVM_PFEC_TOP"/selftests/*.list "$snap/tree/selftests/"

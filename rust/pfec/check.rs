@@ -66,7 +66,6 @@ pub fn combinations<const N: usize>(bits: [u64; N]) -> impl Iterator<Item = u64>
 }
 
 /// Fails the current case unless the condition holds.
-#[macro_export]
 macro_rules! check {
     ($cond:expr) => {
         if !$cond {
@@ -81,7 +80,6 @@ macro_rules! check {
 }
 
 /// Fails the current case unless two values convertible to `u64` are equal.
-#[macro_export]
 macro_rules! check_eq {
     ($left:expr, $right:expr) => {{
         let (left, right): (u64, u64) = (($left).into(), ($right).into());
@@ -97,8 +95,9 @@ macro_rules! check_eq {
 }
 
 /// Calls `$runner!` with every suite and its cases: the single list of what
-/// the host and KUnit run.
-#[macro_export]
+/// the host and KUnit run.  Only those runners use it: `cargo test`, and a
+/// kernel with KUnit.
+#[cfg_attr(not(any(test, CONFIG_KUNIT)), expect(unused_macros))]
 macro_rules! for_each_case {
     ($runner:ident) => {
         $runner! {
@@ -148,3 +147,9 @@ macro_rules! for_each_case {
         }
     };
 }
+
+// Crate-local, not exported: the module's cases and runners reach them by
+// path (`crate::pfec::check::check`).
+#[cfg_attr(not(any(test, CONFIG_KUNIT)), expect(unused_imports))]
+pub(crate) use for_each_case;
+pub(crate) use {check, check_eq};

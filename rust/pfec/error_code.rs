@@ -68,6 +68,7 @@ pub mod hw {
     pub const GUEST_VMPL: u64 = 1 << 36;
 
     /// Every bit named above.
+    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
     pub const KNOWN: u64 = PRESENT
         | WRITE
         | USER
@@ -263,7 +264,8 @@ impl SyntheticFlags {
         Self(self.0 | PFERR_PRIVATE_ACCESS)
     }
 
-    /// The raw bits; never a hardware one.
+    /// The raw bits; never a hardware one.  Only the host's tests use it.
+    #[cfg_attr(MODULE, expect(dead_code))]
     pub const fn bits(self) -> u64 {
         self.0
     }
@@ -325,6 +327,7 @@ impl FaultCode {
     }
 
     /// A fault as hardware reported it, before KVM added anything.
+    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
     pub const fn from_hw(hw: HwErrorCode) -> Self {
         Self {
             hw,
@@ -333,16 +336,18 @@ impl FaultCode {
     }
 
     /// The `u64` that KVM's C code consumes.
+    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
     pub const fn to_kvm(self) -> u64 {
         self.hw.0 | self.synthetic.0
     }
 }
 
 /// Test cases, run by `cargo test` and by KUnit.
+#[cfg(any(test, kvm_pfec_test))]
 pub mod cases {
     use super::*;
+    use crate::pfec::check::{check, check_eq};
     use crate::pfec::check::{xorshift64, Outcome};
-    use crate::{check, check_eq};
 
     /// No architectural bit overlaps KVM's flags, which are bits 48 and 49.
     pub fn hw_bits_and_synthetic_flags_are_disjoint() -> Outcome {

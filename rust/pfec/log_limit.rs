@@ -91,10 +91,11 @@ impl LogLimit {
 }
 
 /// Test cases, run by `cargo test` and by KUnit.
+#[cfg(any(test, kvm_pfec_test))]
 pub mod cases {
     use super::*;
     use crate::pfec::check::Outcome;
-    use crate::{check, check_eq};
+    use crate::pfec::check::{check, check_eq};
 
     const SECOND: u64 = 1_000_000_000;
 

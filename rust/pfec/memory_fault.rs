@@ -27,11 +27,13 @@
 //! exit other than a memory fault came in between (the vCPU made progress).
 
 /// Size of kvm_run's exit union.
+#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const EXIT_UNION_SIZE: usize = 256;
 /// `KVM_EXIT_SPLIT_LOW_SIZE`: what every exit but a memory fault may use.
 pub const LOW_SIZE: usize = 192;
 /// The largest exit in the union: `internal` and `system_event` (two
 /// 32-bit fields and 16 `u64`s).
+#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const LARGEST_EXIT: usize = 8 + 16 * 8;
 /// Where `split.memory_fault` starts.
 pub const MEMORY_FAULT_OFFSET: usize = LOW_SIZE;
@@ -39,9 +41,11 @@ pub const MEMORY_FAULT_OFFSET: usize = LOW_SIZE;
 pub const LOW_EXIT_REASON_OFFSET: usize = MEMORY_FAULT_OFFSET + 3 * 8;
 /// Where `split.reserved` starts, after `low_exit_reason` and `pad`; it runs
 /// to the end of the union.
+#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const RESERVED_OFFSET: usize = LOW_EXIT_REASON_OFFSET + 2 * 4;
 
 /// `KVM_MEMORY_EXIT_FLAG_PRIVATE`.
+#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const FLAG_PRIVATE: u64 = 1 << 3;
 
 /// `KVM_EXIT_MEMORY_FAULT`.
@@ -132,10 +136,11 @@ pub const fn observe(history: History, record: Record) -> Observation {
 }
 
 /// Test cases, run by `cargo test` and by KUnit.
+#[cfg(any(test, kvm_pfec_test))]
 pub mod cases {
     use super::*;
     use crate::pfec::check::Outcome;
-    use crate::{check, check_eq};
+    use crate::pfec::check::{check, check_eq};
 
     /// The layout is the table in the module documentation (KUnit's
     /// `kvm_pfec_layout` checks the same numbers against `struct kvm_run`).

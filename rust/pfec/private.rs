@@ -31,8 +31,8 @@
 //! KVM bug, which upstream WARNs about in `kvm_mmu_page_fault()` and fails
 //! with `-EFAULT`; the policy fails it where it decides.
 
+use crate::pfec::error_code::PFERR_PRIVATE_ACCESS;
 use crate::pfec::error_code::{hw, FaultCode, HwErrorCode, SyntheticFlags, PFERR_IMPLICIT_ACCESS};
-use crate::pfec::error_code::{PFERR_PRIVATE_ACCESS, PFERR_SYNTHETIC_MASK};
 
 /// The proof that the private-access decision tagged a fault private.
 ///
@@ -201,10 +201,12 @@ pub fn decide(
 }
 
 /// Test cases, run by `cargo test` and by KUnit.
+#[cfg(any(test, kvm_pfec_test))]
 pub mod cases {
     use super::*;
+    use crate::pfec::check::{check, check_eq};
     use crate::pfec::check::{combinations, Outcome};
-    use crate::{check, check_eq};
+    use crate::pfec::error_code::PFERR_SYNTHETIC_MASK;
 
     const VMS: [VmKind; 3] = [VmKind::SwProtected, VmKind::Snp, VmKind::Other];
     const SITES: [Site; 3] = [Site::PageFault, Site::PreFault, Site::SnpNpf];

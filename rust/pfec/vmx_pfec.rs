@@ -270,10 +270,11 @@ pub const fn merge_seed004_sketch(
 }
 
 /// Test cases, run by `cargo test` and, sampled, by KUnit.
+#[cfg(any(test, kvm_pfec_test))]
 pub mod cases {
     use super::*;
+    use crate::pfec::check::{check, check_eq};
     use crate::pfec::check::{combinations, xorshift64, Outcome, IN_KERNEL};
-    use crate::{check, check_eq};
 
     /// Every error code made of [`DEFINED_PFEC_BITS`].
     fn defined_pfecs() -> impl Iterator<Item = u32> {

@@ -17,11 +17,24 @@ results=$1 kselftest=$2 list=$3 ko=$4 l2_kernel=$5 l2_initrd=$6
 . "$(dirname "$0")/lib.sh"
 
 module_cycle() {
+	local last
 	insmod "$ko" && logged 'kvm_pfec: kvm-pfec [0-9.]+ loaded' >/dev/null &&
-		rmmod kvm_pfec && logged 'kvm_pfec: kvm-pfec [0-9.]+ unloaded' >/dev/null
+		rmmod kvm_pfec || return 1
+	# "unloaded" comes once KVM has unregistered the hooks, not before.
+	last=$(dmesg | grep -E -o 'page-fault error-code policy unregistered|kvm-pfec [0-9.]+ unloaded' |
+		tail -n 2 | sed 's/[0-9.]* unloaded/unloaded/' | tr '\n' ';')
+	[ "$last" = "page-fault error-code policy unregistered;kvm-pfec unloaded;" ] || {
+		echo "the last two lines of unloading, in order: $last"
+		return 1
+	}
 }
 
-# The module's KUnit suites ran at insmod: collect their KTAP from debugfs.
+# kvm_pfec_test.ko's KUnit suites run at insmod: collect their KTAP from
+# debugfs (with the series' built-in C suite), then remove the module.
+kunit_module() {
+	insmod "${ko%/*}/kvm_pfec_test.ko" && kunit_results && rmmod kvm_pfec_test
+}
+
 kunit_results() {
 	local f found=0
 	: >"$results/kunit.ktap"
@@ -37,9 +50,10 @@ kunit_results() {
 tap_begin
 tap "kvm_amd is loaded with nested paging (npt=Y)" test "$(cat /sys/module/kvm_amd/parameters/npt)" = Y
 tap "/dev/kvm exists" test -c /dev/kvm
-tap "kvm_pfec.ko loads, logs its version and unloads" module_cycle
-tap "kvm_pfec.ko loads for KUnit and the selftests" insmod "$ko"
-tap "kvm_pfec's KUnit suites ran (results in kunit.ktap)" kunit_results
+tap "kvm_pfec.ko loads, logs its version, and says it unloaded after its hooks are gone" module_cycle
+tap "kvm_pfec_test.ko loads and KUnit runs its suites (results in kunit.ktap)" \
+	kunit_module
+tap "kvm_pfec.ko loads for the selftests" insmod "$ko"
 
 tests=()
 while read -r t _; do
@@ -60,5 +74,5 @@ tap "a real VMM: qemu boots Linux on KVM to its init, which writes 256 MiB, and 
 	"$(dirname "$0")/l2.sh" "$l2_kernel" "$l2_initrd" "$results/l2-console.log" 256
 tap "kvm_pfec.ko unloads after the selftests" rmmod kvm_pfec
 tap_no_leak
-tap "the kernel log has exactly one WARN, the guard's, and no other splat" no_splat 1
+tap "the kernel log has exactly one WARN, the guard's, which names its Rust caller, and no other splat" no_splat 1
 tap_end

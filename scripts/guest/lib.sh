@@ -65,6 +65,14 @@ no_splat() {
 		dmesg | grep -E -A20 -- "$SPLAT"
 		return 1
 	fi
+	# A Rust WARN names its Rust caller: the hook in kvm_pfec.rs, not a
+	# helper.
+	if [ "$want" -gt 0 ] && [ "$(dmesg | grep -F "$GUARD_WARN (" |
+		grep -c -E 'rust/kvm_pfec\.rs:[0-9]+\)$')" -ne "$want" ]; then
+		echo "the guard's WARN does not name its caller in rust/kvm_pfec.rs:"
+		dmesg | grep -F "$GUARD_WARN"
+		return 1
+	fi
 }
 
 # Debug kernels: kmemleak, scanned now (twice, as its documentation advises).

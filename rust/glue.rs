@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Between `kernel::kvm`'s types and the pure core's: shared by
+//! `kvm_pfec.ko`, whose hooks use it, and `kvm_pfec_test.ko`, whose
+//! differential tests check it against upstream's C.
+
+use crate::pfec::error_code::Entry;
+use crate::pfec::private::{self, Decision, KvmFault, RsvdPrivate, Site, VmKind};
+use kernel::kvm::{ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
+
+/// The hardware entry of an error-code source.
+pub(crate) fn entry(source: ErrorCodeSource) -> Entry {
+    match source {
+        ErrorCodeSource::Npf => Entry::Npf,
+        ErrorCodeSource::Pf => Entry::Pf,
+    }
+}
+
+/// What the private-access decision needs of a VM type.
+fn vm_kind(vm_type: VmType) -> VmKind {
+    match vm_type {
+        VmType::SwProtected => VmKind::SwProtected,
+        VmType::Snp => VmKind::Snp,
+        _ => VmKind::Other,
+    }
+}
+
+/// The pure core's name for a decision site.
+fn site(site: PrivateSite) -> Site {
+    match site {
+        PrivateSite::PageFault => Site::PageFault,
+        PrivateSite::PreFault => Site::PreFault,
+        PrivateSite::SnpNpf => Site::SnpNpf,
+    }
+}
+
+/// The policy's private-access decision for an error code from KVM.
+pub(crate) fn decide(
+    error_code: u64,
+    vm_type: VmType,
+    at: PrivateSite,
+    gfn_private: impl FnOnce() -> bool,
+) -> core::result::Result<Decision, RsvdPrivate> {
+    private::decide(
+        KvmFault::from_kvm(error_code),
+        vm_kind(vm_type),
+        site(at),
+        gfn_private,
+    )
+}
+
+/// What KVM gets of a decision: `PFERR_PRIVATE_ACCESS`, set or clear.
+pub(crate) fn private_access(decision: Decision) -> PrivateAccess {
+    if decision.code().synthetic().is_private() {
+        PrivateAccess::Private
+    } else {
+        PrivateAccess::Shared
+    }
+}
