@@ -42,8 +42,10 @@
 /// The async #PF marker error code: "a is for async".
 pub const ASYNC_PF_MARKER: u32 = 0xaaaa;
 
-const PFERR_PRESENT: u32 = 1 << 0;
-const PFERR_RSVD: u32 = 1 << 3;
+use crate::pfec::error_code::hw;
+
+const PFERR_PRESENT: u32 = hw::PRESENT as u32;
+const PFERR_RSVD: u32 = hw::RSVD as u32;
 
 /// Whether no hardware can produce `error_code` as a #PF error code, and
 /// VMX can still inject it (see the module documentation).
@@ -528,7 +530,7 @@ pub mod cases {
             }
             // Hardware codes: defined bits only (P, W, U, RSVD, I/D, PK, SS,
             // HLAT, SGX), RSVD only with P.
-            let defined = code & !0x80ff == 0;
+            let defined = code & !(hw::PF_DEFINED_MASK as u32) == 0;
             let consistent = code & PFERR_RSVD == 0 || code & PFERR_PRESENT != 0;
             if defined && consistent {
                 check!(classify(code) == PfKind::Regular);

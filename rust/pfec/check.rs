@@ -109,7 +109,6 @@ macro_rules! for_each_case {
                 token_slot_layout,
             ],
             error_code: [
-                hw_bits_and_synthetic_flags_are_disjoint,
                 sanitize_keeps_every_hardware_bit,
                 sanitize_reports_every_colliding_bit,
                 sanitize_is_idempotent,
@@ -124,7 +123,6 @@ macro_rules! for_each_case {
                 clock_edges,
             ],
             memory_fault: [
-                split_layout_is_the_documented_one,
                 low_exit_reason_skips_memory_faults,
                 stuck_vcpu_detection,
                 different_records_reset_the_count,

@@ -44,6 +44,13 @@ pub const LOW_EXIT_REASON_OFFSET: usize = MEMORY_FAULT_OFFSET + 3 * 8;
 #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const RESERVED_OFFSET: usize = LOW_EXIT_REASON_OFFSET + 2 * 4;
 
+// The table in the module documentation, at build time; KUnit's
+// kvm_pfec_layout checks the same offsets against `struct kvm_run`.
+const _: () = assert!(EXIT_UNION_SIZE == 256 && LOW_SIZE == 192 && LARGEST_EXIT == 136);
+const _: () = assert!(LARGEST_EXIT <= LOW_SIZE && MEMORY_FAULT_OFFSET == 192);
+const _: () = assert!(LOW_EXIT_REASON_OFFSET == 216 && RESERVED_OFFSET == 224);
+const _: () = assert!(RESERVED_OFFSET < EXIT_UNION_SIZE);
+
 /// `KVM_MEMORY_EXIT_FLAG_PRIVATE`.
 #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const FLAG_PRIVATE: u64 = 1 << 3;
@@ -141,20 +148,6 @@ pub mod cases {
     use super::*;
     use crate::pfec::check::Outcome;
     use crate::pfec::check::{check, check_eq};
-
-    /// The layout is the table in the module documentation (KUnit's
-    /// `kvm_pfec_layout` checks the same numbers against `struct kvm_run`).
-    pub fn split_layout_is_the_documented_one() -> Outcome {
-        check_eq!(EXIT_UNION_SIZE as u64, 256u64);
-        check_eq!(LOW_SIZE as u64, 192u64);
-        check_eq!(LARGEST_EXIT as u64, 136u64);
-        check!(LARGEST_EXIT <= LOW_SIZE);
-        check_eq!(MEMORY_FAULT_OFFSET as u64, 192u64);
-        check_eq!(LOW_EXIT_REASON_OFFSET as u64, 216u64);
-        check_eq!(RESERVED_OFFSET as u64, 224u64);
-        check!(RESERVED_OFFSET < EXIT_UNION_SIZE);
-        Ok(())
-    }
 
     /// An exit, then memory faults: every record names that exit, however
     /// many memory faults came after it, in the same `KVM_RUN` or in later

@@ -38,22 +38,22 @@
 //! `vmx_update_exception_bitmap()` would recompute them when L0's need
 //! changes while L2 runs (the bug seed 004 found).
 
-/// The #PF error-code bits the SDM defines: P, W/R, U/S, RSVD, I/D, PK, SS,
-/// HLAT (bit 7) and SGX (bit 15).
-pub const DEFINED_PFEC_BITS: [u32; 9] = [
-    1 << 0,
-    1 << 1,
-    1 << 2,
-    1 << 3,
-    1 << 4,
-    1 << 5,
-    1 << 6,
-    1 << 7,
-    1 << 15,
-];
+use crate::pfec::error_code::hw;
 
-const PFERR_PRESENT: u32 = 1 << 0;
-const PFERR_RSVD: u32 = 1 << 3;
+/// The #PF error-code bits the SDM defines ([`hw::PF_DEFINED`]), as the
+/// 32-bit values VMX's PFEC_MASK and PFEC_MATCH take.
+pub const DEFINED_PFEC_BITS: [u32; 9] = {
+    let mut bits = [0; 9];
+    let mut i = 0;
+    while i < bits.len() {
+        bits[i] = hw::PF_DEFINED[i] as u32;
+        i += 1;
+    }
+    bits
+};
+
+const PFERR_PRESENT: u32 = hw::PRESENT as u32;
+const PFERR_RSVD: u32 = hw::RSVD as u32;
 
 /// A VMCS's #PF exit filter: EB.PF, PFEC_MASK and PFEC_MATCH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
