@@ -18,9 +18,9 @@ use crate::pfec::private::RsvdPrivate;
 use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
 
 macro_rules! kunit_suites {
-    ($($suite:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
+    ($($suite:ident: [$($case:ident $(@ $speed:ident)?),* $(,)?]),* $(,)?) => {
         $(kernel::kunit_suite!(concat!("kvm_pfec_", stringify!($suite)), [
-            $($case => crate::pfec::$suite::cases::$case),*
+            $($case $(@ $speed)? => crate::pfec::$suite::cases::$case),*
         ]);)*
     };
 }

@@ -96,7 +96,8 @@ macro_rules! check_eq {
 
 /// Calls `$runner!` with every suite and its cases: the single list of what
 /// the host and KUnit run.  Only those runners use it: `cargo test`, and a
-/// kernel with KUnit.
+/// kernel with KUnit.  `case @SLOW` marks a case KUnit should know is slow
+/// (`KUNIT_SPEED_SLOW`); the host ignores the mark.
 #[cfg_attr(not(any(test, CONFIG_KUNIT)), expect(unused_macros))]
 macro_rules! for_each_case {
     ($runner:ident) => {
@@ -136,7 +137,8 @@ macro_rules! for_each_case {
             vmx_pfec: [
                 sdm_exit_rule,
                 merge_is_sound_exhaustive_3bit,
-                merge_for_kvm_needs,
+                // Over a second on the host; KUNIT_SPEED_SLOW in KUnit.
+                merge_for_kvm_needs @SLOW,
                 merge_is_sound_sampled_full_width,
                 merge_is_never_less_precise_than_upstream,
                 identical_filters_are_reused,
