@@ -2,19 +2,14 @@
 
 //! Between `kernel::kvm`'s types and the pure core's: shared by
 //! `kvm_pfec.ko`, whose hooks use it, and `kvm_pfec_test.ko`, whose
-//! differential tests check it against upstream's C.
+//! differential tests check it against upstream's C.  The core takes
+//! KVM's error-code sources, decision sites and memory-fault records as
+//! they are (in the kernel build they are the same types); what is left
+//! here is what the core needs to know of a VM type, and what KVM gets of a
+//! decision.
 
-use crate::pfec::error_code::Entry;
-use crate::pfec::private::{self, Decision, KvmFault, RsvdPrivate, Site, VmKind};
-use kernel::kvm::{ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
-
-/// The hardware entry of an error-code source.
-pub(crate) fn entry(source: ErrorCodeSource) -> Entry {
-    match source {
-        ErrorCodeSource::Npf => Entry::Npf,
-        ErrorCodeSource::Pf => Entry::Pf,
-    }
-}
+use crate::pfec::private::{self, Decision, KvmFault, RsvdPrivate, VmKind};
+use kernel::kvm::{PrivateAccess, PrivateSite, VmType};
 
 /// What the private-access decision needs of a VM type.
 fn vm_kind(vm_type: VmType) -> VmKind {
@@ -22,15 +17,6 @@ fn vm_kind(vm_type: VmType) -> VmKind {
         VmType::SwProtected => VmKind::SwProtected,
         VmType::Snp => VmKind::Snp,
         _ => VmKind::Other,
-    }
-}
-
-/// The pure core's name for a decision site.
-fn site(site: PrivateSite) -> Site {
-    match site {
-        PrivateSite::PageFault => Site::PageFault,
-        PrivateSite::PreFault => Site::PreFault,
-        PrivateSite::SnpNpf => Site::SnpNpf,
     }
 }
 
@@ -44,7 +30,7 @@ pub(crate) fn decide(
     private::decide(
         KvmFault::from_kvm(error_code),
         vm_kind(vm_type),
-        site(at),
+        at,
         gfn_private,
     )
 }

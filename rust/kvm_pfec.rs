@@ -8,17 +8,21 @@
 //! - sanitizes every error code hardware hands KVM (SVM #NPF, intercepted
 //!   #PF): bits that collide with KVM's synthetic flags (bits 48 and 49)
 //!   are stripped and counted in the vCPU stat `pfec_synthetic_stripped`,
-//!   with one WARN for the first such code;
+//!   with one WARN for the first such code.  KVM calls it only for the codes
+//!   it can change ([`pfec::error_code::hook_bits`]): at the #NPF entry,
+//!   those with a bit in 48 or 49;
 //! - classifies error codes at the #PF entry with the async #PF codec of
 //!   seed 003 ([`pfec::async_pf`]), whose marker no hardware produces;
 //! - decides `PFERR_PRIVATE_ACCESS` wherever KVM does ([`pfec::private`]):
 //!   in `kvm_mmu_page_fault()`, for `KVM_X86_SW_PROTECTED_VM` guests from
 //!   the gfn's memory attributes, never for reserved-bit (MMIO) faults; for
-//!   `KVM_PRE_FAULT_MEMORY`; and at SEV-SNP's #NPF.  A reserved fault that
-//!   comes out tagged private WARNs and fails with `-EFAULT`.  Private and
-//!   shared faults are counted in `pfec_private_faults` and
-//!   `pfec_shared_faults` (at SNP's #NPF they are not: the fault is counted
-//!   when `kvm_mmu_page_fault()` decides it again);
+//!   `KVM_PRE_FAULT_MEMORY`; and at SEV-SNP's #NPF.  KVM asks only in VMs
+//!   with private memory; in any other the flag stays clear, with no call.
+//!   A reserved fault that comes out tagged private WARNs and fails with
+//!   `-EFAULT`.  Private and shared faults are counted in
+//!   `pfec_private_faults` and `pfec_shared_faults` (at SNP's #NPF they are
+//!   not: the fault is counted when `kvm_mmu_page_fault()` decides it
+//!   again), so only in VMs with private memory;
 //! - for VMs that opt into `KVM_CAP_MEMORY_FAULT_SPLIT`, writes
 //!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
 //!   union in place of KVM's own writer, which it agrees with: the record,
@@ -35,16 +39,16 @@
 //! hooks (see `arch/x86/kvm/pfec.c`), so it is safe while VMs run.
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use glue::{decide, entry, private_access};
+use glue::{decide, private_access};
 use kernel::kvm::{
-    self, layout, ErrorCodeSource, MemoryFault, MemoryFaultHistory, PageFaultHooks, PrivateAccess,
+    self, layout, ErrorCodeSource, HwErrorCodeBits, MemoryFault, PageFaultHooks, PrivateAccess,
     PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat,
 };
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*, time::Ktime};
 use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Sanitized};
 use pfec::log_limit::{LogLimit, Verdict};
-use pfec::memory_fault::{self, History, Record};
+use pfec::memory_fault;
 use pfec::private::{DecisionKind, RsvdPrivate};
 
 // The pure core's items are `pub` for the host crate's doctests; here they
@@ -112,9 +116,16 @@ fn warn_once(warned: &AtomicBool, msg: &CStr, details: impl FnOnce()) {
 
 struct Policy;
 
+#[vtable]
 impl PageFaultHooks for Policy {
+    // KVM handles the other codes as the hook would: see `hook_bits`.
+    const HW_ERROR_CODE_BITS: HwErrorCodeBits = HwErrorCodeBits {
+        npf: error_code::hook_bits(ErrorCodeSource::Npf),
+        pf: error_code::hook_bits(ErrorCodeSource::Pf),
+    };
+
     fn hw_error_code(vcpu: &Vcpu, raw: u64, source: ErrorCodeSource) -> kvm::HwErrorCode {
-        let s: Sanitized = error_code::sanitize_at(raw, entry(source));
+        let s: Sanitized = error_code::sanitize_at(raw, source);
         if s.warns() {
             warn_once(
                 &UNEXPECTED_HW_BITS_WARNED,
@@ -149,6 +160,9 @@ impl PageFaultHooks for Policy {
         kvm::HwErrorCode::from_hw_bits(s.code.bits())
     }
 
+    // Every fault of a VM with private memory comes here: inlined into the
+    // function KVM calls, with the rare failure out of line.
+    #[inline]
     fn private_access(
         vcpu: &Vcpu,
         cr2_or_gpa: u64,
@@ -168,21 +182,7 @@ impl PageFaultHooks for Policy {
                 }
                 Ok(private_access(decision))
             }
-            Err(RsvdPrivate) => {
-                warn_once(
-                    &RSVD_PRIVATE_WARNED,
-                    c_str!("kvm_pfec: reserved-bit (MMIO) fault tagged private"),
-                    || {
-                        pr_warn!(
-                            "vCPU {}: gpa {:#x} error code {:#x}\n",
-                            vcpu.id(),
-                            cr2_or_gpa,
-                            error_code
-                        )
-                    },
-                );
-                Err(EFAULT)
-            }
+            Err(RsvdPrivate) => Err(rsvd_private(vcpu, cr2_or_gpa, error_code)),
         }
     }
 
@@ -227,28 +227,32 @@ impl PageFaultHooks for Policy {
     }
 }
 
+/// A reserved-bit (MMIO) fault came out tagged private: a KVM bug, WARNed
+/// once; the fault fails.
+#[cold]
+fn rsvd_private(vcpu: &Vcpu, cr2_or_gpa: u64, error_code: u64) -> Error {
+    warn_once(
+        &RSVD_PRIVATE_WARNED,
+        c_str!("kvm_pfec: reserved-bit (MMIO) fault tagged private"),
+        || {
+            pr_warn!(
+                "vCPU {}: gpa {:#x} error code {:#x}\n",
+                vcpu.id(),
+                cr2_or_gpa,
+                error_code
+            )
+        },
+    );
+    EFAULT
+}
+
 /// The host-wide bound on stuck-vCPU reports: 10 lines a minute.
 static STUCK_REPORTS: LogLimit = LogLimit::new(60_000_000_000, 10);
 
 /// Counts and reports a vCPU that keeps getting the same memory fault.
 fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
-    let record = |f: MemoryFault| Record {
-        flags: f.flags,
-        gpa: f.gpa,
-        size: f.size,
-    };
-    let h = vcpu.memory_fault_history();
-    let o = memory_fault::observe(
-        History {
-            last: record(h.last),
-            repeats: h.repeats,
-        },
-        record(fault),
-    );
-    vcpu.set_memory_fault_history(MemoryFaultHistory {
-        last: fault,
-        repeats: o.history.repeats,
-    });
+    let o = memory_fault::observe(vcpu.memory_fault_history(), fault);
+    vcpu.set_memory_fault_history(o.history);
     if o.stuck {
         vcpu.stat_inc(VcpuStat::MemoryFaultStuck);
         vcpu.trace_stuck(fault, o.history.repeats);

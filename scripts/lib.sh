@@ -10,6 +10,8 @@
 RUSTC_WEB_VERSION=1.85.0+dfsg3-1~deb12u3
 BINDGEN_VERSION=0.70.1
 VIRTME_NG_VERSION=1.42
+# make mutants' mutation tester, from crates.io.
+CARGO_MUTANTS_VERSION=25.0.1
 LLVM_SUFFIX=-19
 
 KVM_PFEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,7 @@ KVM_PFEC_VARIANT=${KVM_PFEC_VARIANT:-}
 TOOLS_DIR=$KVM_PFEC_CACHE/tools
 BINDGEN=$TOOLS_DIR/bindgen/bin/bindgen
 VENV=$TOOLS_DIR/venv
+CARGO_MUTANTS=$TOOLS_DIR/cargo-mutants/bin/cargo-mutants
 
 # The variables every kernel and module make call needs: the five that
 # select the toolchain, and clippy's driver of the same version for CLIPPY=1.

@@ -30,6 +30,13 @@ run_logged "$LOGDIR/headers_install.log" "make headers_install" \
 run_logged "$LOGDIR/kselftest.log" "building and installing the upstream KVM selftests" \
 	make -C "$KDIR/tools/testing/selftests" -j"$(nproc)" TARGETS=kvm \
 	INSTALL_PATH="$INSTALL" install
+# make goes by timestamps, which do not tell one checkout's sources from
+# another's: built from another checkout, our selftests are built again.
+if [ "$(cat "$PFEC_OUT/.source" 2>/dev/null)" != "$KVM_PFEC_TOP" ]; then
+	rm -rf "$PFEC_OUT"
+	mkdir -p "$PFEC_OUT"
+	echo "$KVM_PFEC_TOP" >"$PFEC_OUT/.source"
+fi
 run_logged "$LOGDIR/kvm-pfec-selftests.log" "building the kvm-pfec selftests" \
 	make -C "$KVM" -j"$(nproc)" -f Makefile -f "$KVM_PFEC_TOP/selftests/kvm-pfec.mk" \
 	OUTPUT="$KVM" PFEC_SRC="$KVM_PFEC_TOP/selftests" PFEC_OUT="$PFEC_OUT" kvm-pfec

@@ -4,8 +4,9 @@
 # Install everything kvm-pfec needs on a Debian 12 (bookworm) x86_64 machine.
 # Idempotent: a second run checks, finds nothing to do, and returns in seconds.
 #
-# Debian packages (root: apt-get), bindgen-cli from crates.io and virtme-ng
-# from PyPI, the last two into $KVM_PFEC_CACHE/tools.
+# Debian packages (root: apt-get), bindgen-cli and cargo-mutants from
+# crates.io and virtme-ng from PyPI, the last three into
+# $KVM_PFEC_CACHE/tools.
 set -euo pipefail
 STAGE=setup
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +15,7 @@ APT_PKGS=(
 	linux-source-6.12
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
-	python3 python3-venv python3-ply python3-git kmod udev rsync
+	python3 python3-venv python3-ply python3-git kmod udev rsync gdb
 )
 RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev rust-web-clippy)
 BACKPORTS_PKGS=(qemu-system-x86)
@@ -112,6 +113,12 @@ if [ "$("$BINDGEN" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
 		bindgen-cli --version "$BINDGEN_VERSION"
 fi
 
+if [ "$("$CARGO_MUTANTS" mutants --version 2>/dev/null)" != "cargo-mutants $CARGO_MUTANTS_VERSION" ]; then
+	step "cargo install cargo-mutants $CARGO_MUTANTS_VERSION, for make mutants (about 3 minutes)"
+	cargo install --quiet --locked --root "$TOOLS_DIR/cargo-mutants" \
+		cargo-mutants --version "$CARGO_MUTANTS_VERSION"
+fi
+
 if [ "$("$VENV/bin/vng" --version 2>/dev/null)" != "virtme-ng $VIRTME_NG_VERSION" ]; then
 	step "installing virtme-ng $VIRTME_NG_VERSION into $VENV"
 	python3 -m venv "$VENV"
@@ -120,4 +127,4 @@ if [ "$("$VENV/bin/vng" --version 2>/dev/null)" != "virtme-ng $VIRTME_NG_VERSION
 fi
 
 STEP=done
-say "toolchain ready: $(/usr/bin/rustc --version), bindgen $BINDGEN_VERSION, virtme-ng $VIRTME_NG_VERSION, linux-source $(kernel_version)"
+say "toolchain ready: $(/usr/bin/rustc --version), bindgen $BINDGEN_VERSION, cargo-mutants $CARGO_MUTANTS_VERSION, virtme-ng $VIRTME_NG_VERSION, linux-source $(kernel_version)"

@@ -27,6 +27,14 @@
 # oops").  KVM_PFEC_TCG_THREAD=multi|single (default multi) picks qemu's
 # multi-threaded or round-robin TCG; round-robin also avoids the oops, but
 # makes a nested guest's boot about 40 times slower.
+#
+# KVM_PFEC_ICOUNT=1 (TCG only) adds qemu's -icount shift=0,sleep=off: the
+# guest's clocks then advance exactly 1 ns per guest instruction, L1 and
+# nested guests together, so a time measured in the guest is an instruction
+# count.  icount needs round-robin TCG, which it then gets.
+#
+# KVM_PFEC_QEMU_OPTS adds qemu options, e.g. "-s" for a gdb stub on port
+# 1234 (Documentation/reliability.rst traces a fault with it).
 set -euo pipefail
 STAGE=vm
 . "$(dirname "$0")/lib.sh"
@@ -72,14 +80,24 @@ if [ "$accel" = auto ]; then
 	if host_kvm_works; then accel=kvm; else accel=tcg; fi
 fi
 tcg_thread=${KVM_PFEC_TCG_THREAD:-multi}
+icount=${KVM_PFEC_ICOUNT:-0}
+case $icount in
+0) ;;
+1) [ "$accel" = tcg ] || die "KVM_PFEC_ICOUNT=1 needs TCG (KVM_PFEC_ACCEL=tcg), not $accel"
+   tcg_thread=single ;;
+*) die "KVM_PFEC_ICOUNT must be 0 or 1, not '$icount'" ;;
+esac
 case $tcg_thread in
 single | multi) ;;
 *) die "KVM_PFEC_TCG_THREAD must be single or multi, not '$tcg_thread'" ;;
 esac
 case $accel in
-kvm) vng_accel=(--qemu-opts='-cpu host')
+kvm) vng_accel=(--qemu-opts="-cpu host${KVM_PFEC_QEMU_OPTS:+ $KVM_PFEC_QEMU_OPTS}")
      cpus=${KVM_PFEC_CPUS:-2} ;;
-tcg) vng_accel=(--disable-kvm --qemu-opts="-cpu EPYC -accel tcg,thread=$tcg_thread")
+tcg) qopts="-cpu EPYC -accel tcg,thread=$tcg_thread"
+     [ "$icount" = 0 ] || qopts+=" -icount shift=0,sleep=off"
+     qopts+=${KVM_PFEC_QEMU_OPTS:+ $KVM_PFEC_QEMU_OPTS}
+     vng_accel=(--disable-kvm --qemu-opts="$qopts")
      # KVM is built in, so it takes the TSC rate that the kernel first
      # calibrated, before the refinement a second later.  Under TCG the two
      # differ by 700 to 1200 ppm when the host is busy, past KVM's 250 ppm
@@ -87,7 +105,8 @@ tcg) vng_accel=(--disable-kvm --qemu-opts="-cpu EPYC -accel tcg,thread=$tcg_thre
      # kvm-clock jumps by the VM's uptime (Documentation/testing.rst).
      vng_accel+=(--append kvm.tsc_tolerance_ppm=5000)
      cpus=${KVM_PFEC_CPUS:-1}
-     accel="tcg, thread=$tcg_thread" ;;
+     accel="tcg, thread=$tcg_thread"
+     [ "$icount" = 0 ] || accel+=", icount" ;;
 *) die "KVM_PFEC_ACCEL must be auto, kvm or tcg, not '$accel'" ;;
 esac
 

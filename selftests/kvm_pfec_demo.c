@@ -8,8 +8,10 @@
  * attributes say private while its memslot has no guest_memfd, in upstream's
  * kvm_run layout and in the split one.  Each fresh
  * page is one page fault through kvm_mmu_page_fault(), which is where
- * kvm_pfec.ko hooks in; after each guest the demo prints the module's
- * counters for its vCPU (zero when the module is not loaded).
+ * kvm_pfec.ko hooks in; after each guest the demo prints KVM's count of the
+ * faults it handled and the module's counters for its vCPU (zero when the
+ * module is not loaded, and in the default VM, which has no private memory
+ * and so no decision for the module to make).
  */
 #include <linux/kvm.h>
 #include <stdint.h>
@@ -50,7 +52,8 @@ static void run_to_done(struct kvm_vcpu *vcpu)
 
 static void print_counters(struct kvm_vcpu *vcpu)
 {
-	printf("  kvm_pfec counted: %lu private faults, %lu shared faults, %lu stripped\n",
+	printf("  KVM handled %lu faults; kvm_pfec counted: %lu private faults, %lu shared faults, %lu stripped\n",
+	       vcpu_stat(vcpu, "pf_taken"),
 	       vcpu_stat(vcpu, "pfec_private_faults"),
 	       vcpu_stat(vcpu, "pfec_shared_faults"),
 	       vcpu_stat(vcpu, "pfec_synthetic_stripped"));

@@ -116,6 +116,7 @@ macro_rules! for_each_case {
                 synthetic_flags_reach_kvm_only_through_fault_code,
                 sanitize_at_each_entry,
                 sanitize_at_loses_nothing,
+                hook_bits_cover_every_change,
             ],
             log_limit: [
                 burst_per_window,
@@ -133,6 +134,7 @@ macro_rules! for_each_case {
                 attributes_read_only_when_needed,
                 only_the_private_flag_changes,
                 private_flag_iff_private_decision,
+                private_flag_is_set_not_toggled,
             ],
             vmx_pfec: [
                 sdm_exit_rule,

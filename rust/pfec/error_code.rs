@@ -35,57 +35,66 @@
 //! [`FaultCode`], whose [`FaultCode::to_kvm`] gives the `u64` that KVM's C
 //! code consumes.
 
+/// Bit `n` of an error code (the kernel's `BIT_ULL()`).
+pub const fn bit(n: u32) -> u64 {
+    1 << n
+}
+
 /// Architectural error-code bits.
 pub mod hw {
+    use super::bit;
+
     /// The fault was on a present page (else: not-present).
-    pub const PRESENT: u64 = 1 << 0;
+    pub const PRESENT: u64 = bit(0);
     /// The access was a write.
-    pub const WRITE: u64 = 1 << 1;
+    pub const WRITE: u64 = bit(1);
     /// The access was from CPL 3.
-    pub const USER: u64 = 1 << 2;
+    pub const USER: u64 = bit(2);
     /// A reserved bit was set in a paging-structure entry.  KVM uses this
     /// for emulated MMIO.
-    pub const RSVD: u64 = 1 << 3;
+    pub const RSVD: u64 = bit(3);
     /// The access was an instruction fetch.
-    pub const FETCH: u64 = 1 << 4;
+    pub const FETCH: u64 = bit(4);
     /// Protection-key violation.
-    pub const PK: u64 = 1 << 5;
+    pub const PK: u64 = bit(5);
     /// Shadow-stack access.
-    pub const SHADOW_STACK: u64 = 1 << 6;
+    pub const SHADOW_STACK: u64 = bit(6);
     /// The access was a HLAT paging walk (Intel).
-    pub const HLAT: u64 = 1 << 7;
+    pub const HLAT: u64 = bit(7);
     /// SGX (EPCM) violation.
-    pub const SGX: u64 = 1 << 15;
+    pub const SGX: u64 = bit(15);
     /// SEV-SNP: RMP violation.
-    pub const GUEST_RMP: u64 = 1 << 31;
+    pub const GUEST_RMP: u64 = bit(31);
     /// #NPF: the fault was on the final guest physical address.
-    pub const GUEST_FINAL: u64 = 1 << 32;
+    pub const GUEST_FINAL: u64 = bit(32);
     /// #NPF: the fault was on a guest page-table walk.
-    pub const GUEST_PAGE: u64 = 1 << 33;
+    pub const GUEST_PAGE: u64 = bit(33);
     /// SEV-SNP: the access was to encrypted (private) memory.
-    pub const GUEST_ENC: u64 = 1 << 34;
+    pub const GUEST_ENC: u64 = bit(34);
     /// SEV-SNP: page-size mismatch.
-    pub const GUEST_SIZEM: u64 = 1 << 35;
+    pub const GUEST_SIZEM: u64 = bit(35);
     /// SEV-SNP: VMPL violation.
-    pub const GUEST_VMPL: u64 = 1 << 36;
+    pub const GUEST_VMPL: u64 = bit(36);
 
     /// Every bit named above.
     #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
-    pub const KNOWN: u64 = PRESENT
-        | WRITE
-        | USER
-        | RSVD
-        | FETCH
-        | PK
-        | SHADOW_STACK
-        | HLAT
-        | SGX
-        | GUEST_RMP
-        | GUEST_FINAL
-        | GUEST_PAGE
-        | GUEST_ENC
-        | GUEST_SIZEM
-        | GUEST_VMPL;
+    pub const KNOWN: u64 = mask_of(&[
+        PRESENT,
+        WRITE,
+        USER,
+        RSVD,
+        FETCH,
+        PK,
+        SHADOW_STACK,
+        HLAT,
+        SGX,
+        GUEST_RMP,
+        GUEST_FINAL,
+        GUEST_PAGE,
+        GUEST_ENC,
+        GUEST_SIZEM,
+        GUEST_VMPL,
+    ]);
 
     /// The bits the SDM defines for a #PF error code, each alone: P, W/R,
     /// U/S, RSVD, I/D, PK, SS, HLAT and SGX.  (AMD defines a subset.)
@@ -103,22 +112,25 @@ pub mod hw {
 
     /// [`PF_DEFINED`] as a mask.
     #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
-    pub const PF_DEFINED_MASK: u64 = {
+    pub const PF_DEFINED_MASK: u64 = mask_of(&PF_DEFINED);
+
+    /// The bits of `bits` in one mask.
+    const fn mask_of(bits: &[u64]) -> u64 {
         let mut mask = 0;
         let mut i = 0;
-        while i < PF_DEFINED.len() {
-            mask |= PF_DEFINED[i];
+        while i < bits.len() {
+            mask |= bits[i];
             i += 1;
         }
         mask
-    };
+    }
 }
 
 /// KVM's `PFERR_IMPLICIT_ACCESS`: an implicit supervisor access, for SMAP
 /// checks while emulating.
-pub const PFERR_IMPLICIT_ACCESS: u64 = 1 << 48;
+pub const PFERR_IMPLICIT_ACCESS: u64 = bit(48);
 /// KVM's `PFERR_PRIVATE_ACCESS`: the fault is on private memory.
-pub const PFERR_PRIVATE_ACCESS: u64 = 1 << 49;
+pub const PFERR_PRIVATE_ACCESS: u64 = bit(49);
 /// KVM's `PFERR_SYNTHETIC_MASK`: every flag KVM defines itself.
 pub const PFERR_SYNTHETIC_MASK: u64 = PFERR_IMPLICIT_ACCESS | PFERR_PRIVATE_ACCESS;
 
@@ -126,6 +138,9 @@ pub const PFERR_SYNTHETIC_MASK: u64 = PFERR_IMPLICIT_ACCESS | PFERR_PRIVATE_ACCE
 // among the named ones.
 const _: () = assert!(hw::KNOWN & PFERR_SYNTHETIC_MASK == 0);
 const _: () = assert!(hw::PF_DEFINED_MASK & !hw::KNOWN == 0);
+// The masks hold every bit they name: 15 in KNOWN, and each of PF_DEFINED.
+const _: () = assert!(hw::KNOWN.count_ones() == 15);
+const _: () = assert!(hw::PF_DEFINED_MASK.count_ones() == hw::PF_DEFINED.len() as u32);
 
 /// An error code as hardware reported it, with any bit that collides with
 /// KVM's synthetic flags removed.
@@ -204,7 +219,13 @@ impl Collision {
     }
 }
 
-/// Where a hardware error code enters KVM.
+// In the kernel, KVM's own `kernel::kvm::ErrorCodeSource`; the host build
+// defines the same variants (see `memory_fault::Record`).
+#[cfg(MODULE)]
+pub use kernel::kvm::ErrorCodeSource as Entry;
+
+/// Where a hardware error code enters KVM (`kernel::kvm::ErrorCodeSource`).
+#[cfg(not(MODULE))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
     /// SVM's #NPF: EXITINFO1, 64 bits wide.
@@ -232,6 +253,20 @@ impl Sanitized {
     /// exactly these cases.
     pub const fn warns(&self) -> bool {
         !self.collision.is_empty() || self.dropped != 0
+    }
+}
+
+/// The bits of a hardware error code at `entry` that make KVM call the
+/// policy (`hw_error_code_bits`).  A code with none of them is one that
+/// [`sanitize_at`] keeps as it is, with no WARN, as KVM does without a
+/// policy, so KVM need not call: at the #NPF entry these are the
+/// synthetic-flag positions.  At the #PF entry they are all bits, since the
+/// module also looks for the async #PF marker there; only a code of 0 goes
+/// by without a call.
+pub const fn hook_bits(entry: Entry) -> u64 {
+    match entry {
+        Entry::Npf => PFERR_SYNTHETIC_MASK,
+        Entry::Pf => u64::MAX,
     }
 }
 
@@ -298,8 +333,8 @@ impl SyntheticFlags {
         Self(self.0 | PFERR_PRIVATE_ACCESS)
     }
 
-    /// The raw bits; never a hardware one.  Only the host's tests use it.
-    #[cfg_attr(MODULE, expect(dead_code))]
+    /// The raw bits; never a hardware one.  Only the tests use it.
+    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
     pub const fn bits(self) -> u64 {
         self.0
     }
@@ -380,6 +415,7 @@ impl FaultCode {
 #[cfg(any(test, kvm_pfec_test))]
 pub mod cases {
     use super::*;
+    use crate::pfec::async_pf;
     use crate::pfec::check::{check, check_eq};
     use crate::pfec::check::{xorshift64, Outcome};
 
@@ -460,6 +496,37 @@ pub mod cases {
             let clean = sanitize_at(hw::PRESENT | hw::USER | hw::FETCH, entry);
             check!(!clean.warns());
             check_eq!(clean.code.bits(), hw::PRESENT | hw::USER | hw::FETCH);
+        }
+        Ok(())
+    }
+
+    /// A code with no bit of [`hook_bits`] is one the hook would keep as it
+    /// is, with no WARN and no async #PF marker: KVM may skip the call.
+    pub fn hook_bits_cover_every_change() -> Outcome {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for entry in [Entry::Npf, Entry::Pf] {
+            let skipped = !hook_bits(entry);
+            // Each single bit, then a spread of patterns, outside the bits.
+            for i in 0..64 + 1024 {
+                let raw = if i < 64 {
+                    1u64 << i
+                } else {
+                    xorshift64(&mut x)
+                } & skipped;
+                let s = sanitize_at(raw, entry);
+                check_eq!(s.code.bits(), raw);
+                check!(!s.warns());
+                if entry == Entry::Pf {
+                    check!(async_pf::classify(raw as u32) != async_pf::PfKind::Async);
+                }
+            }
+            // And the other way round: every code that warns has a hook bit.
+            for _ in 0..1024 {
+                let raw = xorshift64(&mut x);
+                if sanitize_at(raw, entry).warns() {
+                    check!(raw & hook_bits(entry) != 0);
+                }
+            }
         }
         Ok(())
     }

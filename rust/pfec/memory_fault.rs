@@ -53,7 +53,7 @@ const _: () = assert!(RESERVED_OFFSET < EXIT_UNION_SIZE);
 
 /// `KVM_MEMORY_EXIT_FLAG_PRIVATE`.
 #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
-pub const FLAG_PRIVATE: u64 = 1 << 3;
+pub const FLAG_PRIVATE: u64 = crate::pfec::error_code::bit(3);
 
 /// `KVM_EXIT_MEMORY_FAULT`.
 pub const EXIT_MEMORY_FAULT: u32 = 39;
@@ -82,7 +82,16 @@ pub const fn low_exit_reason(current: u32, at_entry: u32, previous: u32) -> u32 
     }
 }
 
-/// A `KVM_EXIT_MEMORY_FAULT` record.
+// In the kernel, the records and histories are `kernel::kvm`'s own types,
+// which KVM hands the hooks: the module passes them through unconverted.
+// The host build has no kernel crate; it defines the same fields, and the
+// kernel build, which compiles this code against KVM's types, fails if the
+// two ever part.
+#[cfg(MODULE)]
+pub use kernel::kvm::{MemoryFault as Record, MemoryFaultHistory as History};
+
+/// A `KVM_EXIT_MEMORY_FAULT` record (`kernel::kvm::MemoryFault`).
+#[cfg(not(MODULE))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Record {
     /// `KVM_MEMORY_EXIT_FLAG_*`.
@@ -96,7 +105,9 @@ pub struct Record {
 /// Identical records in a row before a vCPU counts as stuck.
 pub const STUCK_THRESHOLD: u32 = 16;
 
-/// A vCPU's last record, and how many times in a row it came.
+/// A vCPU's last record, and how many times in a row it came
+/// (`kernel::kvm::MemoryFaultHistory`).
+#[cfg(not(MODULE))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct History {
     /// The last record.
@@ -196,6 +207,24 @@ pub mod cases {
         }
         check_eq!(stuck, 1u32);
         check!(n == 3 && reports == [16, 32, 64]);
+        // At the top of the count: a report at 2^31, and the count stays at
+        // u32::MAX, without overflowing on the way.
+        let top = observe(
+            History {
+                last: a,
+                repeats: (1 << 31) - 1,
+            },
+            a,
+        );
+        check!(top.report && top.history.repeats == 1 << 31);
+        let past = observe(
+            History {
+                last: a,
+                repeats: u32::MAX,
+            },
+            a,
+        );
+        check!(!past.report && !past.stuck && past.history.repeats == u32::MAX);
         Ok(())
     }
 

@@ -432,6 +432,10 @@ pub mod cases {
         check_eq!(merge_upstream(l0, l0) == PfFilter::ALL, true);
         check_eq!(unwanted(l0, l0, merge(l0, l0), defined_pfecs()), 0u32);
         check!(unwanted(l0, l0, merge_upstream(l0, l0), defined_pfecs()) > 0);
+        // Any filter, in any of its encodings, comes back as it is.
+        for f in filters(3) {
+            check!(merge(f, f) == f);
+        }
         Ok(())
     }
 

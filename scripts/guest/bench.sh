@@ -3,56 +3,105 @@
 #
 # Runs inside the VM for `make bench`: the fault-path benchmark with and
 # without kvm_pfec.ko, alternating in this one boot, then the decision
-# microbenchmark.  Prints the results and writes RESULTS_DIR/bench.txt.
+# microbenchmark.  Prints the results and appends them to
+# RESULTS_DIR/bench.txt.
 #
-# Usage: bench.sh RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO
+# Usage: bench.sh icount|wall RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO
+#
+# icount: the boot runs under qemu's -icount shift=0,sleep=off, where the
+#   guest's clock advances 1 ns per guest instruction, so pfec_fault_bench's
+#   ns_per_fault is instructions per fault, L1 and L2 together.  Prints
+#   "fault path, <vm> VM: <I0> -> <I1> instructions per fault, ratio <R>".
+# wall: an ordinary boot; the same runs in faults/s of wall time.
 set -euo pipefail
-results=$1 kselftest=$2 ko=$3
+mode=$1 results=$2 kselftest=$3 ko=$4
 bench=$kselftest/kvm-pfec/pfec_fault_bench
 dir=$(dirname "$ko")
-# Rounds of off/on pairs; the order flips every round (off-on, on-off, ...)
-# so that drift during the boot falls on both sides alike.  Under TCG single
-# runs scatter by 10% and more, so many rounds, and medians.
-ROUNDS=10
+case $mode in
+# Under icount a run is exact to a few instructions in a thousand: few rounds
+# and 4096 pages (a few seconds a run) do.  Under wall time single runs
+# scatter by 10% and more: many rounds, and the full 16384 pages.
+icount) ROUNDS=${BENCH_ROUNDS:-7} NPAGES=4096 field=ns_per_fault ;;
+wall) ROUNDS=${BENCH_ROUNDS:-10} NPAGES=16384 field=faults_per_sec ;;
+*) echo "usage: bench.sh icount|wall RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO" >&2; exit 2 ;;
+esac
+raw=$results/fault-bench-$mode.txt
 
 loaded() { [ -e /sys/module/kvm_pfec ]; }
 state() { # on|off
 	if [ "$1" = on ]; then loaded || insmod "$ko"; else ! loaded || rmmod kvm_pfec; fi
 }
 
-: >"$results/fault-bench.txt"
-# A boot's first runs are slower (cold caches, first use of KVM): one of each,
-# thrown away.
+# Each run starts from the same page allocator: caches dropped, memory
+# compacted, per-CPU free lists drained (a write of vm.percpu_pagelist_high_fraction
+# drains them), so that no run pays for another's refill or drain work.
+settle() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	echo 1 >/proc/sys/vm/compact_memory
+	echo 0 >/proc/sys/vm/percpu_pagelist_high_fraction
+}
+
+: >"$raw"
+# One VM type after the other: the runs of a type then find the page
+# allocator as the runs before them left it.  Runs of the other type in
+# between move pages in and out of its per-CPU lists, and the protected VM's
+# count then scatters by up to 3% (Documentation/reliability.rst).  For each
+# type, two runs are thrown away first: a boot's first runs are slower, and
+# so are the first after the other type.  Then rounds of off/on pairs, the
+# order flipping every round (off-on, on-off, ...), so that drift falls on
+# both sides alike.
 for vm in default protected; do
-	"$bench" "$vm" >/dev/null
-done
-for round in $(seq 1 $ROUNDS); do
-	if [ $((round % 2)) = 1 ]; then order="off on"; else order="on off"; fi
-	for s in $order; do
-		state "$s"
-		for vm in default protected; do
-			rate=$("$bench" "$vm" | sed -n 's/^faults_per_sec=//p')
-			[ -n "$rate" ] || { echo "pfec_fault_bench $vm printed no rate" >&2; exit 1; }
-			echo "$vm $s $rate" | tee -a "$results/fault-bench.txt"
+	"$bench" "$vm" "$NPAGES" >/dev/null
+	"$bench" "$vm" "$NPAGES" >/dev/null
+	for round in $(seq 1 "$ROUNDS"); do
+		if [ $((round % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+		for s in $order; do
+			state "$s"
+			settle
+			v=$("$bench" "$vm" "$NPAGES" | sed -n "s/^$field=//p")
+			[ -n "$v" ] || { echo "pfec_fault_bench $vm printed no $field" >&2; exit 1; }
+			echo "$vm $s $v" | tee -a "$raw"
 		done
 	done
 done
 state off
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+values() { awk -v vm="$1" -v s="$2" '$1 == vm && $2 == s { print $3 }' "$raw"; }
+# "min-max (spread S%)": the range of one side's runs, relative to its median.
+spread() {
+	sort -g | awk -v m="$1" '{ v[NR] = $1 } END { printf "%s-%s (spread %.2f%%)", v[1], v[NR], 100 * (v[NR] - v[1]) / m }'
+}
 
 {
-	echo "== fault path: median faults/s over $ROUNDS runs each, same boot"
-	for vm in default protected; do
-		off=$(awk -v vm=$vm '$1 == vm && $2 == "off" { print $3 }' "$results/fault-bench.txt" | median)
-		on=$(awk -v vm=$vm '$1 == vm && $2 == "on" { print $3 }' "$results/fault-bench.txt" | median)
-		# The cost ratio: time per fault with the module over without.
-		awk -v vm=$vm -v off="$off" -v on="$on" 'BEGIN {
-			printf "%-9s VM: without kvm_pfec %.0f, with %.0f faults/s; ratio %.3f\n", vm, off, on, off / on }'
-	done
-	echo "== decisions: ns per call, Rust against upstream's C, same boot"
+	if [ "$mode" = icount ]; then
+		echo "== fault path, icount boot: median guest instructions per fault over $ROUNDS runs each, $NPAGES pages a run"
+		for vm in default protected; do
+			off=$(values $vm off | median)
+			on=$(values $vm on | median)
+			awk -v vm=$vm -v off="$off" -v on="$on" 'BEGIN {
+				printf "fault path, %s VM: %.0f -> %.0f instructions per fault, ratio %.3f\n", vm, off, on, on / off }'
+			echo "  runs without: $(values $vm off | spread "$off"); with: $(values $vm on | spread "$on")"
+		done
+	else
+		echo "== fault path, wall-time boot: median faults/s over $ROUNDS runs each, $NPAGES pages a run"
+		for vm in default protected; do
+			off=$(values $vm off | median)
+			on=$(values $vm on | median)
+			# The cost ratio: time per fault with the module over without.
+			awk -v vm=$vm -v off="$off" -v on="$on" 'BEGIN {
+				printf "fault path, %s VM, wall time: %.0f -> %.0f faults/s, ratio %.3f\n", vm, off, on, off / on }'
+			echo "  runs without: $(values $vm off | spread "$off"); with: $(values $vm on | spread "$on")"
+		done
+	fi
+	if [ "$mode" = icount ]; then
+		echo "== decisions, icount boot: ns per call are guest instructions per call"
+	else
+		echo "== decisions: ns per call, Rust against upstream's C, same boot"
+	fi
 	dmesg -C
 	insmod "$dir/kvm_pfec_bench.ko"
 	rmmod kvm_pfec_bench
 	dmesg | sed -n 's/.*kvm_pfec_bench: //p'
-} | tee "$results/bench.txt"
+} | tee -a "$results/bench.txt"

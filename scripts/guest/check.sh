@@ -75,7 +75,7 @@ grep -q '^not ok' "$results/kselftest.tap" && failed=1
 # has failed already; put the module back for the checks after it.
 [ -e /sys/module/kvm_pfec ] || insmod "$ko"
 
-tap "a real VMM: qemu boots Linux on KVM to its init, which writes 256 MiB, and powers off" \
+tap "a real VMM: qemu boots Linux on KVM to its init, which writes 256 MiB, and powers off; a VM without private memory asks kvm_pfec for no decision" \
 	"$(dirname "$0")/l2.sh" "$l2_kernel" "$l2_initrd" "$results/l2-console.log" 256
 tap "kvm_pfec.ko unloads after the selftests" rmmod kvm_pfec
 tap_no_leak
