@@ -10,7 +10,7 @@
 #
 # Ends with "mutants: N caught, N equivalent, N missed"; exits non-zero when a
 # mutant is missed, or when the equivalents list names a mutant that no longer
-# exists (code moved: review the list again).  About 8 minutes on 2 cores.
+# exists (code moved: review the list again).  About 4 minutes on 2 cores.
 #
 # Writes $KVM_PFEC_CACHE/results/<date>-mutants/.
 set -euo pipefail
