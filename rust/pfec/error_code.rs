@@ -76,26 +76,6 @@ pub mod hw {
     /// SEV-SNP: VMPL violation.
     pub const GUEST_VMPL: u64 = bit(36);
 
-    /// Every bit named above.
-    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
-    pub const KNOWN: u64 = mask_of(&[
-        PRESENT,
-        WRITE,
-        USER,
-        RSVD,
-        FETCH,
-        PK,
-        SHADOW_STACK,
-        HLAT,
-        SGX,
-        GUEST_RMP,
-        GUEST_FINAL,
-        GUEST_PAGE,
-        GUEST_ENC,
-        GUEST_SIZEM,
-        GUEST_VMPL,
-    ]);
-
     /// The bits the SDM defines for a #PF error code, each alone: P, W/R,
     /// U/S, RSVD, I/D, PK, SS, HLAT and SGX.  (AMD defines a subset.)
     pub const PF_DEFINED: [u64; 9] = [
@@ -111,8 +91,19 @@ pub mod hw {
     ];
 
     /// [`PF_DEFINED`] as a mask.
-    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
     pub const PF_DEFINED_MASK: u64 = mask_of(&PF_DEFINED);
+
+    /// Every bit named above: the #PF ones and those of #NPF and SEV-SNP.
+    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+    pub const KNOWN: u64 = mask_of(&[
+        PF_DEFINED_MASK,
+        GUEST_RMP,
+        GUEST_FINAL,
+        GUEST_PAGE,
+        GUEST_ENC,
+        GUEST_SIZEM,
+        GUEST_VMPL,
+    ]);
 
     /// The bits of `bits` in one mask.
     const fn mask_of(bits: &[u64]) -> u64 {

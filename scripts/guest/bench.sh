@@ -74,27 +74,26 @@ spread() {
 	sort -g | awk -v m="$1" '{ v[NR] = $1 } END { printf "%s-%s (spread %.2f%%)", v[1], v[NR], 100 * (v[NR] - v[1]) / m }'
 }
 
+# The fault path's line for each VM type.  Both figures are a cost ratio,
+# with the module over without: instructions per fault under icount, time
+# per fault (the inverse of faults/s) in wall time.
+if [ "$mode" = icount ]; then
+	title="icount boot: median guest instructions per fault"
+	line='fault path, %s VM: %.0f -> %.0f instructions per fault, ratio %.3f\n' cost='on / off'
+else
+	title="wall-time boot: median faults/s"
+	line='fault path, %s VM, wall time: %.0f -> %.0f faults/s, ratio %.3f\n' cost='off / on'
+fi
+
 {
-	if [ "$mode" = icount ]; then
-		echo "== fault path, icount boot: median guest instructions per fault over $ROUNDS runs each, $NPAGES pages a run"
-		for vm in default protected; do
-			off=$(values $vm off | median)
-			on=$(values $vm on | median)
-			awk -v vm=$vm -v off="$off" -v on="$on" 'BEGIN {
-				printf "fault path, %s VM: %.0f -> %.0f instructions per fault, ratio %.3f\n", vm, off, on, on / off }'
-			echo "  runs without: $(values $vm off | spread "$off"); with: $(values $vm on | spread "$on")"
-		done
-	else
-		echo "== fault path, wall-time boot: median faults/s over $ROUNDS runs each, $NPAGES pages a run"
-		for vm in default protected; do
-			off=$(values $vm off | median)
-			on=$(values $vm on | median)
-			# The cost ratio: time per fault with the module over without.
-			awk -v vm=$vm -v off="$off" -v on="$on" 'BEGIN {
-				printf "fault path, %s VM, wall time: %.0f -> %.0f faults/s, ratio %.3f\n", vm, off, on, off / on }'
-			echo "  runs without: $(values $vm off | spread "$off"); with: $(values $vm on | spread "$on")"
-		done
-	fi
+	echo "== fault path, $title over $ROUNDS runs each, $NPAGES pages a run"
+	for vm in default protected; do
+		off=$(values $vm off | median)
+		on=$(values $vm on | median)
+		awk -v vm=$vm -v off="$off" -v on="$on" -v line="$line" \
+			"BEGIN { printf line, vm, off, on, $cost }"
+		echo "  runs without: $(values $vm off | spread "$off"); with: $(values $vm on | spread "$on")"
+	done
 	if [ "$mode" = icount ]; then
 		echo "== decisions, icount boot: ns per call are guest instructions per call"
 	else
