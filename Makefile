@@ -8,7 +8,15 @@
 # KVM_PFEC_CACHE (default ~/.cache/kvm-pfec) holds the toolchain extras, the
 # kernel tree and build, and the test results.
 
-.PHONY: run check check-debug check-stress check-soak repro-int3 survey bench trace-fault mutants setup kernel module clippy checkpatch selftests host-test vm-shell clean help
+# KERNEL=6.12 or KERNEL=7.3 picks the kernel base: Debian's linux-source-6.12
+# (the LTS) or linux-source-7.3 (the current stable), each with its own
+# series in kernel/<base>/.  Without it, make check runs both, and the rest
+# use 7.3.
+ifdef KERNEL
+export KVM_PFEC_KERNEL := $(KERNEL)
+endif
+
+.PHONY: run check series check-debug check-stress check-soak repro-int3 survey bench trace-fault mutants setup kernel module clippy checkpatch selftests host-test vm-shell clean help
 
 run:
 	@bash scripts/run.sh
@@ -54,9 +62,9 @@ check-soak:
 repro-int3:
 	@bash scripts/repro-int3.sh
 
-# Every upstream x86 KVM selftest, one at a time, on KERNEL=ours (default,
-# with kvm_pfec loaded) or KERNEL=stock (Debian's own 6.12): the evidence
-# behind selftests/upstream.list.  TESTS="a a b" picks (and repeats) tests,
+# Every upstream x86 KVM selftest, one at a time, on our kernel (with
+# kvm_pfec loaded) or, with STOCK=1, Debian's own 6.12: the evidence
+# behind selftests/upstream-6.12.list.  TESTS="a a b" picks (and repeats) tests,
 # LIMIT sets seconds a test, HOGS busy loops on the host.
 survey:
 	@bash scripts/survey.sh
@@ -74,7 +82,12 @@ module: kernel
 clippy: kernel
 	@bash scripts/module.sh CLIPPY=1 modules
 
-# The kernel's checkpatch.pl over kernel/patches/.
+# Each series (kernel/6.12/, kernel/7.3/): cover letter, commits,
+# diffstat and checkpatch verdict.
+series: setup
+	@bash scripts/series.sh
+
+# The kernel's checkpatch.pl over kernel/<base>/patches/.
 checkpatch: kernel
 	@bash scripts/checkpatch.sh
 

@@ -16,6 +16,7 @@ fn vm_kind(vm_type: VmType) -> VmKind {
     match vm_type {
         VmType::SwProtected => VmKind::SwProtected,
         VmType::Snp => VmKind::Snp,
+        t if t.has_private_mem() => VmKind::OtherPrivate,
         _ => VmKind::Other,
     }
 }

@@ -44,7 +44,7 @@ use kernel::kvm::{
     self, layout, ErrorCodeSource, HwErrorCodeBits, MemoryFault, PageFaultHooks, PrivateAccess,
     PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat,
 };
-use kernel::{c_str, page::PAGE_SHIFT, prelude::*, time::Ktime};
+use kernel::{c_str, page::PAGE_SHIFT, prelude::*};
 use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Sanitized};
 use pfec::log_limit::{LogLimit, Verdict};
@@ -61,7 +61,6 @@ mod glue;
 module! {
     type: KvmPfec,
     name: "kvm_pfec",
-    author: "kvm-pfec developers",
     description: "KVM x86 page-fault error-code policy",
     license: "GPL",
 }
@@ -104,13 +103,16 @@ static ASYNC_MARKER_LOGGED: AtomicBool = AtomicBool::new(false);
 static DOUBLE_ANNOTATION_WARNED: AtomicBool = AtomicBool::new(false);
 static RSVD_PRIVATE_WARNED: AtomicBool = AtomicBool::new(false);
 
-/// WARNs the first time only; `details` logs what happened, that first time.
-/// The WARN names the caller's file and line.
+/// WARNs the first time only: logs `msg` with the caller's file and line,
+/// then what `details` logs, then warns.  (`kernel::warn_on!`'s own report
+/// may name a C helper: the first line names the hook.)
 #[track_caller]
 fn warn_once(warned: &AtomicBool, msg: &CStr, details: impl FnOnce()) {
     if !warned.swap(true, Ordering::Relaxed) {
+        let caller = core::panic::Location::caller();
+        pr_warn!("{} ({}:{})\n", msg, caller.file(), caller.line());
         details();
-        kernel::bug::warn(msg);
+        kernel::warn_on!(true);
     }
 }
 
@@ -129,7 +131,7 @@ impl PageFaultHooks for Policy {
         if s.warns() {
             warn_once(
                 &UNEXPECTED_HW_BITS_WARNED,
-                c_str!("kvm_pfec: hardware error code has bits KVM does not define for it"),
+                c_str!("hardware error code has bits KVM does not define for it"),
                 || {
                     pr_warn!(
                         "vCPU {}: {:?} error code {:#x}: stripped synthetic-flag bits {:#x}, dropped {:#x}\n",
@@ -160,8 +162,9 @@ impl PageFaultHooks for Policy {
         kvm::HwErrorCode::from_hw_bits(s.code.bits())
     }
 
-    // Every fault of a VM with private memory comes here: inlined into the
-    // function KVM calls, with the rare failure out of line.
+    // Every fault of a VM with private memory comes here, at the page-fault
+    // site: that site's decision is inlined into the function KVM calls;
+    // the other two sites, and the rare failure, are out of line.
     #[inline]
     fn private_access(
         vcpu: &Vcpu,
@@ -169,20 +172,11 @@ impl PageFaultHooks for Policy {
         error_code: u64,
         at: PrivateSite,
     ) -> Result<PrivateAccess> {
-        let vm = vcpu.vm();
-        let gfn_private = || vm.memory_attributes(cr2_or_gpa >> PAGE_SHIFT).is_private();
-        match decide(error_code, vm.vm_type(), at, gfn_private) {
-            Ok(decision) => {
-                match (decision.kind(), at) {
-                    // kvm_mmu_page_fault() decides (and counts) it again.
-                    (_, PrivateSite::SnpNpf) => {}
-                    (DecisionKind::Private, _) => vcpu.stat_inc(VcpuStat::PrivateFaults),
-                    (DecisionKind::Shared, _) => vcpu.stat_inc(VcpuStat::SharedFaults),
-                    (DecisionKind::Mmio, _) => {}
-                }
-                Ok(private_access(decision))
+        match at {
+            PrivateSite::PageFault => {
+                decide_and_count(vcpu, cr2_or_gpa, error_code, PrivateSite::PageFault)
             }
-            Err(RsvdPrivate) => Err(rsvd_private(vcpu, cr2_or_gpa, error_code)),
+            _ => other_site(vcpu, cr2_or_gpa, error_code, at),
         }
     }
 
@@ -197,7 +191,7 @@ impl PageFaultHooks for Policy {
             #[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
             warn_once(
                 &DOUBLE_ANNOTATION_WARNED,
-                c_str!("kvm_pfec: memory fault annotated twice in one KVM_RUN"),
+                c_str!("memory fault annotated twice in one KVM_RUN"),
                 || pr_warn!("vCPU {}: gpa {:#x}\n", vcpu.id(), fault.gpa),
             );
         }
@@ -233,7 +227,7 @@ impl PageFaultHooks for Policy {
 fn rsvd_private(vcpu: &Vcpu, cr2_or_gpa: u64, error_code: u64) -> Error {
     warn_once(
         &RSVD_PRIVATE_WARNED,
-        c_str!("kvm_pfec: reserved-bit (MMIO) fault tagged private"),
+        c_str!("reserved-bit (MMIO) fault tagged private"),
         || {
             pr_warn!(
                 "vCPU {}: gpa {:#x} error code {:#x}\n",
@@ -244,6 +238,43 @@ fn rsvd_private(vcpu: &Vcpu, cr2_or_gpa: u64, error_code: u64) -> Error {
         },
     );
     EFAULT
+}
+
+/// The private-access decision at `at`, counted in the vCPU's stats.
+#[inline(always)]
+fn decide_and_count(
+    vcpu: &Vcpu,
+    cr2_or_gpa: u64,
+    error_code: u64,
+    at: PrivateSite,
+) -> Result<PrivateAccess> {
+    let vm = vcpu.vm();
+    let gfn_private = || vm.memory_attributes(cr2_or_gpa >> PAGE_SHIFT).is_private();
+    match decide(error_code, vm.vm_type(), at, gfn_private) {
+        Ok(decision) => {
+            match (decision.kind(), at) {
+                // kvm_mmu_page_fault() decides (and counts) it again.
+                (_, PrivateSite::SnpNpf) => {}
+                (DecisionKind::Private, _) => vcpu.stat_inc(VcpuStat::PrivateFaults),
+                (DecisionKind::Shared, _) => vcpu.stat_inc(VcpuStat::SharedFaults),
+                (DecisionKind::Mmio, _) => {}
+            }
+            Ok(private_access(decision))
+        }
+        Err(RsvdPrivate) => Err(rsvd_private(vcpu, cr2_or_gpa, error_code)),
+    }
+}
+
+/// The decision at `KVM_PRE_FAULT_MEMORY` and SEV-SNP's #NPF: rarer than
+/// page faults, and kept out of the page-fault path's function.
+#[inline(never)]
+fn other_site(
+    vcpu: &Vcpu,
+    cr2_or_gpa: u64,
+    error_code: u64,
+    at: PrivateSite,
+) -> Result<PrivateAccess> {
+    decide_and_count(vcpu, cr2_or_gpa, error_code, at)
 }
 
 /// The host-wide bound on stuck-vCPU reports: 10 lines a minute.
@@ -260,30 +291,19 @@ fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     if !o.report {
         return;
     }
-    let now = Ktime::ktime_get().to_ns().max(0) as u64;
-    if let Verdict::Log { dropped } = STUCK_REPORTS.check(now) {
+    let Verdict::Log { dropped } = STUCK_REPORTS.check(kvm::monotonic_ns()) else {
+        return;
+    };
+    // One line, with the count of dropped reports when there were some.
+    let (vm, id, repeats) = (vcpu.vm().name(), vcpu.id(), o.history.repeats);
+    let (gpa, size, flags) = (fault.gpa, fault.size, fault.flags);
+    if dropped == 0 {
         pr_warn!(
-            "{} vCPU {}: the same memory fault {} times in a row (gpa {:#x}, size {:#x}, flags {:#x}): stuck?{}\n",
-            vcpu.vm().name(),
-            vcpu.id(),
-            o.history.repeats,
-            fault.gpa,
-            fault.size,
-            fault.flags,
-            Dropped(dropped)
+            "{vm} vCPU {id}: the same memory fault {repeats} times in a row (gpa {gpa:#x}, size {size:#x}, flags {flags:#x}): stuck?\n"
         );
-    }
-}
-
-/// " (N earlier reports dropped by the host-wide limit)", or nothing when
-/// none were.
-struct Dropped(u32);
-
-impl core::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
-            0 => Ok(()),
-            n => write!(f, " ({n} earlier reports dropped by the host-wide limit)"),
-        }
+    } else {
+        pr_warn!(
+            "{vm} vCPU {id}: the same memory fault {repeats} times in a row (gpa {gpa:#x}, size {size:#x}, flags {flags:#x}): stuck? ({dropped} earlier reports dropped by the host-wide limit)\n"
+        );
     }
 }

@@ -14,7 +14,6 @@
 use core::hint::black_box;
 use kernel::kvm::{oracle, ErrorCodeSource, PrivateSite, VmType};
 use kernel::prelude::*;
-use kernel::time::Ktime;
 use pfec::check::xorshift64;
 use pfec::error_code::{sanitize_at, Entry};
 use pfec::private::{decide, KvmFault, Site, VmKind};
@@ -29,7 +28,6 @@ mod pfec;
 module! {
     type: KvmPfecBench,
     name: "kvm_pfec_bench",
-    author: "kvm-pfec developers",
     description: "kvm-pfec decision microbenchmark",
     license: "GPL",
 }
@@ -57,25 +55,25 @@ fn inputs() -> [u64; INPUTS] {
 /// Picoseconds per call of `f` over the inputs.
 fn time(inputs: &[u64; INPUTS], f: impl Fn(u64) -> u64) -> u64 {
     let mut acc = 0u64;
-    let start = Ktime::ktime_get();
+    let start = kernel::kvm::monotonic_ns();
     for i in 0..CALLS {
         acc ^= f(black_box(inputs[i as usize % INPUTS]));
     }
-    let ns = (Ktime::ktime_get() - start).to_ns();
+    let ns = kernel::kvm::monotonic_ns() - start;
     black_box(acc);
-    (ns.max(0) as u64 * 1000) / CALLS as u64
+    (ns * 1000) / u64::from(CALLS)
 }
 
 #[inline(never)]
 fn rust_sanitize(raw: u64) -> u64 {
     let s = sanitize_at(raw, Entry::Npf);
-    s.code.bits() ^ s.warns() as u64
+    s.code.bits() ^ u64::from(s.warns())
 }
 
 #[inline(never)]
 fn c_sanitize(raw: u64) -> u64 {
     let (code, warns) = oracle::hw_error_code(raw, ErrorCodeSource::Npf);
-    code ^ warns as u64
+    code ^ u64::from(warns)
 }
 
 #[inline(never)]
@@ -95,7 +93,7 @@ fn rust_private(raw: u64) -> u64 {
 fn c_private(raw: u64) -> u64 {
     oracle::private_access(
         raw,
-        VmType::SwProtected,
+        VmType::SwProtected as u8,
         raw & 1 != 0,
         PrivateSite::PageFault,
     )

@@ -20,7 +20,6 @@ use kernel::prelude::*;
 module! {
     type: KvmPfecTest,
     name: "kvm_pfec_test",
-    author: "kvm-pfec developers",
     description: "KUnit tests of the kvm-pfec page-fault error-code policy",
     license: "GPL",
 }

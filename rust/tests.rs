@@ -91,14 +91,15 @@ fn hw_error_code_matches_upstream() -> Outcome {
 
 fn private_access_matches_upstream() -> Outcome {
     for raw in patterns() {
-        for vm_type in VM_TYPES.map(VmType::from_raw) {
+        for raw_type in VM_TYPES {
+            let vm_type = VmType::from_raw(raw_type);
             for site in [
                 PrivateSite::PageFault,
                 PrivateSite::PreFault,
                 PrivateSite::SnpNpf,
             ] {
                 for gfn_private in [false, true] {
-                    let upstream = oracle::private_access(raw, vm_type, gfn_private, site);
+                    let upstream = oracle::private_access(raw, raw_type, gfn_private, site);
                     // Upstream fails a reserved fault tagged private in
                     // kvm_mmu_page_fault(), with -EFAULT; ours fails where it
                     // decides.

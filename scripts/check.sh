@@ -13,7 +13,18 @@
 # VM instead; KVM_PFEC_VARIANT=debug (make check-debug) uses the debug kernel.
 set -uo pipefail
 STAGE=check
+# KERNEL= (KVM_PFEC_KERNEL) picks one kernel base; plain `make check` runs
+# both.  The stress and debug runs take one: KERNEL=, or lib.sh's default.
+chosen=${KVM_PFEC_KERNEL:-}
 . "$(dirname "$0")/lib.sh"
+# all: the whole run; kernel: one kernel's part (steps 2 to 5), which the
+# whole run starts once per kernel, in a child of its own.
+part=${KVM_PFEC_CHECK_PART:-all}
+if [ -n "$chosen" ] || [ -n "${KVM_PFEC_STRESS:-}" ] || [ -n "$KVM_PFEC_VARIANT" ]; then
+	kernels=("$KVM_PFEC_KERNEL")
+else
+	kernels=("${KVM_PFEC_KERNELS[@]}")
+fi
 
 pass=0 fail=0 skip=0
 declare -a bad=() skipped=()
@@ -60,23 +71,59 @@ host_check() {
 	fi
 }
 
+declare -a part_lines=()
 summary() {
 	local s
 	echo
 	for s in "${bad[@]}"; do echo "FAILED:  $s"; done
 	for s in "${skipped[@]}"; do echo "SKIPPED: $s"; done
+	for s in "${part_lines[@]}"; do echo "$s"; done
 	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]
 	exit
 }
 
-bash "$KVM_PFEC_TOP/scripts/setup.sh" || { step_failed "setup"; summary; }
+# kernel_part KERNEL: steps 2 to 5 for KERNEL, in a child; its counts are
+# added to the totals, its failures and skips named with the kernel, and
+# its own summary line kept for the end.
+kernel_part() {
+	local k=$1 out line p f sk
+	out=$results/$k/check.log
+	mkdir -p "$results/$k"
+	say "=== Linux $k ($(basename "$(KVM_PFEC_KERNEL=$k kernel_dir_of)"))"
+	KVM_PFEC_KERNEL=$k KVM_PFEC_CHECK_PART=kernel KVM_PFEC_RESULTS=$results/$k \
+		bash "$KVM_PFEC_TOP/scripts/check.sh" 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		step_failed "Linux $k: the run ended without its summary (see $out)"
+		part_lines+=("Linux $k: no summary")
+		return
+	fi
+	read -r p _ f _ sk _ <<<"${line//,/}"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + sk))
+	while IFS= read -r line; do
+		case $line in
+		"FAILED:  "*) bad+=("Linux $k: ${line#FAILED:  }") ;;
+		"SKIPPED: "*) skipped+=("Linux $k: ${line#SKIPPED: }") ;;
+		esac
+	done < <(sed -n '/^[0-9]* passed, [0-9]* failed, [0-9]* skipped$/q; /^\(FAILED:  \|SKIPPED: \)/p' "$out")
+	part_lines+=("Linux $k: $p passed, $f failed, $sk skipped")
+}
 
-results=$KVM_PFEC_CACHE/results/$(date +%Y%m%d-%H%M%S)${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}
-mkdir -p "$results"
-ln -sfn "$results" "$KVM_PFEC_CACHE/results/latest"
-say "results go to $results"
+kernel_dir_of() { kernel_dir 2>/dev/null || echo "linux-$KVM_PFEC_KERNEL"; }
 
+if [ "$part" = kernel ]; then
+	results=$KVM_PFEC_RESULTS
+else
+	bash "$KVM_PFEC_TOP/scripts/setup.sh" || { step_failed "setup"; summary; }
+
+	results=$KVM_PFEC_CACHE/results/$(date +%Y%m%d-%H%M%S)${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}
+	mkdir -p "$results"
+	ln -sfn "$results" "$KVM_PFEC_CACHE/results/latest"
+	say "results go to $results; kernels: ${kernels[*]}"
+fi
+
+if [ "$part" = all ]; then
 say "[1/5] host tests of the pure logic (cargo test)"
 # RUSTC_BOOTSTRAP=1, as the kernel build sets it: only then does rustdoc
 # check that a compile_fail doctest fails with the error code it names, so
@@ -101,6 +148,13 @@ host_check "every WARN is listed in Documentation/warnings.rst" \
 host_check "rustfmt: the Rust sources are formatted" \
 	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
 	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
+part_lines+=("host: $pass passed, $fail failed, $skip skipped")
+
+for k in "${kernels[@]}"; do
+	kernel_part "$k"
+done
+summary
+fi
 
 # no_test_symbols KO: KO has no symbol of KUnit, of the cases (any
 # `cases` module of rust/pfec/) or of seed 003's model checker; the test
@@ -122,7 +176,7 @@ no_test_symbols() {
 	fi
 }
 
-say "[2/5] kernel"
+say "[2/5] kernel: Linux $KVM_PFEC_KERNEL"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
 say "[3/5] module"
 ko=$(module_dir)/rust/kvm_pfec.ko
@@ -136,7 +190,7 @@ host_check "a test case left out of the case list fails the build" \
 	bash "$KVM_PFEC_TOP/scripts/forgotten-case.sh"
 host_check "the series keeps arm64's Rust build (CONFIG_RUST=y, KVM=y) working" \
 	bash "$KVM_PFEC_TOP/scripts/cross-check.sh"
-host_check "checkpatch: no errors in kernel/patches/" \
+host_check "checkpatch: no errors in kernel/$KVM_PFEC_KERNEL/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
 host_check "a dead VM explains itself: a guest crashed by sysrq-c is reported with its trace and test" \
 	bash "$KVM_PFEC_TOP/scripts/test-death.sh"
@@ -149,7 +203,7 @@ kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
 if [ "${KVM_PFEC_STRESS:-}" = 1 ]; then
 	say "[5/5] booting the kernel: the stress runs (scripts/guest/stress.sh)"
 	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 3600 --results "$results" -- \
-		scripts/guest/stress.sh "$results" "$kselftest" "$ko" selftests/upstream-stress.list \
+		scripts/guest/stress.sh "$results" "$kselftest" "$ko" selftests/upstream-stress-$KVM_PFEC_KERNEL.list \
 		2>&1 | tee "$results/vm.log"
 else
 	# The debug kernel runs several times slower under TCG: give selftests
@@ -158,7 +212,7 @@ else
 	[ -z "$KVM_PFEC_VARIANT" ] || slow=(env PFEC_KSELFTEST_TIMEOUT=600 PFEC_RELOAD_CYCLES=4)
 	say "[5/5] booting the kernel: module load/unload, KUnit, KVM selftests"
 	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 3600 --results "$results" -- \
-		"${slow[@]}" scripts/guest/check.sh "$results" "$kselftest" selftests/upstream.list "$ko" "${l2[@]}" \
+		"${slow[@]}" scripts/guest/check.sh "$results" "$kselftest" selftests/upstream-$KVM_PFEC_KERNEL.list "$ko" "${l2[@]}" \
 		2>&1 | tee "$results/vm.log"
 fi
 vm_rc=${PIPESTATUS[0]}

@@ -19,7 +19,7 @@ KDIR=$(kernel_dir)
 git -C "$KDIR" rev-parse -q --verify HEAD >/dev/null || die "no kernel tree: run scripts/kernel.sh first"
 head=$(git -C "$KDIR" rev-parse HEAD)
 SRC=$KDIR-arm64
-LOG=$KVM_PFEC_CACHE/logs/cross-check.log
+LOG=$(log_dir)/cross-check.log
 mkdir -p "$(dirname "$LOG")"
 
 if ! git -C "$SRC" rev-parse -q --verify HEAD >/dev/null 2>&1; then

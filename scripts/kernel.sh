@@ -4,15 +4,17 @@
 # Build (or bring up to date) the kvm-pfec kernel in the cache:
 #
 #   $KVM_PFEC_CACHE/linux-<debian version>/   a git tree:
-#       tag "pristine"   Debian's linux-source-6.12, unmodified
-#       HEAD             pristine + kernel/patches/*.patch, one commit each
+#       tag "pristine"   Debian's linux-source-<base>, unmodified
+#       HEAD             pristine + kernel/<base>/patches/*.patch, one commit each
+#
+# for the base that KVM_PFEC_KERNEL (make's KERNEL=) picks: 6.12 or 7.3.
 #
 # The series is turned into commits without touching the work tree, and the
 # tree then moves to them with a checkout, which rewrites only the files whose
 # contents differ.  So a changed patch rebuilds only what it touches, and an
 # unchanged series with an unchanged config is a no-op.
 #
-# Usage: scripts/kernel.sh [--print-dir]
+# Usage: scripts/kernel.sh [--print-dir | --apply]
 set -euo pipefail
 STAGE=kernel
 . "$(dirname "$0")/lib.sh"
@@ -24,17 +26,21 @@ if [ "${1:-}" = --print-dir ]; then
 	exit 0
 fi
 
-PATCHES=("$KVM_PFEC_TOP"/kernel/patches/*.patch)
-[ -e "${PATCHES[0]}" ] || PATCHES=()
+# The series, less its cover letter (0000-cover-letter.patch), which has
+# no diff.
+PATCHES=()
+for p in "$KERNEL_SRC"/patches/*.patch; do
+	[ -e "$p" ] && [ "${p##*/}" != 0000-cover-letter.patch ] && PATCHES+=("$p")
+done
 # The KVM selftests' own fragment first, from the tree itself (merged, not
 # copied), then ours, which may only add to it.
-FRAGMENTS=("$KDIR/tools/testing/selftests/kvm/config" "$KVM_PFEC_TOP"/kernel/*.config)
+FRAGMENTS=("$KDIR/tools/testing/selftests/kvm/config" "$KERNEL_SRC"/*.config)
 if [ -n "$KVM_PFEC_VARIANT" ]; then
 	[ -f "$KVM_PFEC_TOP/kernel/variants/$KVM_PFEC_VARIANT.config" ] ||
 		die "no kernel variant '$KVM_PFEC_VARIANT' (kernel/variants/$KVM_PFEC_VARIANT.config)"
 	FRAGMENTS+=("$KVM_PFEC_TOP/kernel/variants/$KVM_PFEC_VARIANT.config")
 fi
-LOGDIR=$KVM_PFEC_CACHE/logs${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}
+LOGDIR=$(log_dir)
 mkdir -p "$LOGDIR"
 
 # Commits in the cache tree are ours; fixed identities and dates make the
@@ -45,10 +51,10 @@ git_k() { git -C "$KDIR" "$@"; }
 
 unpack() {
 	local tmp=$KDIR.unpacking
-	say "unpacking /usr/src/linux-source-6.12.tar.xz into $KDIR (about 1.5 minutes, once)"
+	say "unpacking $(kernel_tarball) into $KDIR (about 1.5 minutes, once)"
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
-	tar -xf /usr/src/linux-source-6.12.tar.xz -C "$tmp" --strip-components=1
+	tar -xf "$(kernel_tarball)" -C "$tmp" --strip-components=1
 	say "recording the pristine tree in git"
 	git -C "$tmp" init -q
 	git -C "$tmp" config core.autocrlf false
@@ -57,12 +63,12 @@ unpack() {
 	git -C "$tmp" add -A -f
 	GIT_AUTHOR_NAME=debian GIT_AUTHOR_EMAIL=debian@localhost \
 		GIT_AUTHOR_DATE=$GIT_COMMITTER_DATE \
-		git -C "$tmp" commit -q -m "linux-source-6.12 $(kernel_version), pristine"
+		git -C "$tmp" commit -q -m "linux-source-$KVM_PFEC_KERNEL $(kernel_version), pristine"
 	git -C "$tmp" tag pristine
 	mv "$tmp" "$KDIR"
 }
 
-# Turn kernel/patches/*.patch into commits on top of "pristine", using a
+# Turn kernel/<base>/patches/*.patch into commits on top of "pristine", using a
 # private index so that the work tree is not touched.  Prints the last commit.
 series_commit() {
 	local idx tmp p head=pristine tree
@@ -94,7 +100,7 @@ apply_series() {
 	if [ "$(git_k rev-parse HEAD)" != "$want" ]; then
 		say "moving the tree to the patch series (${#PATCHES[@]} patches)"
 		git_k diff --quiet HEAD -- ||
-			die "the cache tree $KDIR has local edits; commit them as a patch in kernel/patches/ or run 'git -C $KDIR checkout -f HEAD'"
+			die "the cache tree $KDIR has local edits; commit them as a patch in kernel/$KVM_PFEC_KERNEL/patches/ or run 'git -C $KDIR checkout -f HEAD'"
 		git_k checkout -q --detach "$want"
 	fi
 	say "series: ${#PATCHES[@]} patches, HEAD $(git_k rev-parse --short HEAD)"
@@ -150,5 +156,7 @@ build() {
 
 [ -d "$KDIR/.git" ] || unpack
 apply_series
+# --apply: the tree at the series, not configured or built (make series).
+[ "${1:-}" = --apply ] && exit 0
 configure
 build

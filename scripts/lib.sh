@@ -8,7 +8,6 @@
 # module built against it must use the very same rustc, so the Debian rustc-web
 # packages are pinned and held.
 RUSTC_WEB_VERSION=1.85.0+dfsg3-1~deb12u3
-BINDGEN_VERSION=0.70.1
 VIRTME_NG_VERSION=1.42
 # make mutants' mutation tester, from crates.io.
 CARGO_MUTANTS_VERSION=25.0.1
@@ -16,11 +15,41 @@ LLVM_SUFFIX=-19
 
 KVM_PFEC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KVM_PFEC_CACHE=${KVM_PFEC_CACHE:-$HOME/.cache/kvm-pfec}
+
+# The kernel bases, each with its series and config in kernel/<base>/:
+#   6.12  Debian's linux-source-6.12 (bookworm), installed by apt;
+#   7.3   Debian's linux-source-7.3 (trixie-backports), fetched by
+#         scripts/setup.sh into the cache without adding trixie to apt's
+#         sources, at the version pinned here.
+# KVM_PFEC_KERNEL picks one (the Makefile's KERNEL=); the default is 7.3.
+KVM_PFEC_KERNELS=(6.12 7.3)
+KVM_PFEC_KERNEL=${KVM_PFEC_KERNEL:-7.3}
+LINUX_73_VERSION=7.3.4-1~bpo13+1
+# Each base's bindgen: the one its scripts/min-tool-version.sh accepts.
+declare -A BINDGEN_VERSIONS=([6.12]=0.70.1 [7.3]=0.71.1)
+case $KVM_PFEC_KERNEL in
+6.12 | 7.3) ;;
+*)
+	echo "kvm-pfec: KERNEL must be one of ${KVM_PFEC_KERNELS[*]}, not '$KVM_PFEC_KERNEL'" >&2
+	exit 1
+	;;
+esac
+BINDGEN_VERSION=${BINDGEN_VERSIONS[$KVM_PFEC_KERNEL]}
+KERNEL_SRC=$KVM_PFEC_TOP/kernel/$KVM_PFEC_KERNEL
 # A kernel variant (kernel/variants/<name>.config, e.g. "debug"), built in a
 # tree of its own; empty for the main kernel.
 KVM_PFEC_VARIANT=${KVM_PFEC_VARIANT:-}
 TOOLS_DIR=$KVM_PFEC_CACHE/tools
-BINDGEN=$TOOLS_DIR/bindgen/bin/bindgen
+# bindgen_path VERSION: where setup.sh installs that bindgen-cli.  0.70.1
+# keeps the directory it had before 7.3 came, so existing caches stay valid.
+bindgen_path() {
+	if [ "$1" = 0.70.1 ]; then
+		echo "$TOOLS_DIR/bindgen/bin/bindgen"
+	else
+		echo "$TOOLS_DIR/bindgen-$1/bin/bindgen"
+	fi
+}
+BINDGEN=$(bindgen_path "$BINDGEN_VERSION")
 VENV=$TOOLS_DIR/venv
 CARGO_MUTANTS=$TOOLS_DIR/cargo-mutants/bin/cargo-mutants
 
@@ -30,9 +59,21 @@ KMAKE_VARS=(LLVM="$LLVM_SUFFIX" RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc
 	    RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN"
 	    CLIPPY_DRIVER=/usr/bin/clippy-driver)
 
-# The kernel source tree for the installed linux-source-6.12 version.
+# kernel_version [BASE]: the Debian version of a base's linux-source
+# (default: KVM_PFEC_KERNEL's); fails when it is not installed or fetched.
 kernel_version() {
-	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null
+	case ${1:-$KVM_PFEC_KERNEL} in
+	6.12) dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null ;;
+	7.3) [ -f "$(kernel_tarball 7.3)" ] && echo "$LINUX_73_VERSION" ;;
+	esac
+}
+
+# kernel_tarball [BASE]: the source tarball that linux-source-<BASE> ships.
+kernel_tarball() {
+	case ${1:-$KVM_PFEC_KERNEL} in
+	6.12) echo /usr/src/linux-source-6.12.tar.xz ;;
+	7.3) echo "$KVM_PFEC_CACHE/src/linux-source-7.3_$LINUX_73_VERSION/usr/src/linux-source-7.3.tar.xz" ;;
+	esac
 }
 
 kernel_dir() {
@@ -42,10 +83,20 @@ kernel_dir() {
 	echo "$KVM_PFEC_CACHE/linux-$v${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}"
 }
 
-# Where kvm_pfec.ko is built: in the repository for the main kernel, in a
-# copy inside the variant's tree otherwise, so the two never mix.
+# Where the kernel build's logs go, one directory per tree.  (6.12's main
+# tree keeps the directory it had before 7.3 came.)
+log_dir() {
+	if [ "$KVM_PFEC_KERNEL" = 6.12 ]; then
+		echo "$KVM_PFEC_CACHE/logs${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}"
+	else
+		echo "$KVM_PFEC_CACHE/logs-$KVM_PFEC_KERNEL${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}"
+	fi
+}
+
+# Where kvm_pfec.ko is built: in the repository for 6.12's main kernel, in
+# a copy inside the kernel's tree otherwise, so that builds never mix.
 module_dir() {
-	if [ -z "$KVM_PFEC_VARIANT" ]; then
+	if [ -z "$KVM_PFEC_VARIANT" ] && [ "$KVM_PFEC_KERNEL" = 6.12 ]; then
 		echo "$KVM_PFEC_TOP"
 	else
 		echo "$(kernel_dir)/kvm-pfec-module"
@@ -110,7 +161,7 @@ explain_death() {
 	local log=$1 first
 	[ -f "$log" ] || return 1
 	grep -q -E 'Kernel panic - not syncing|Oops: |kernel BUG at' "$log" || return 1
-	first=$(grep -n -m1 -E -- '-+\[ cut here \]-+|Oops: |BUG: |kernel BUG at|general protection fault|WARNING: CPU: |Kernel panic - not syncing' "$log" |
+	first=$(grep -n -m1 -E -- '-+\[ cut here \]-+|Oops: |BUG: |kernel BUG at|general protection fault|WARNING: CPU: |WARNING: [^ ]+ at .*, CPU#|Kernel panic - not syncing' "$log" |
 		cut -d: -f1)
 	echo "== the guest kernel died; from its console ($log):"
 	sed -n "${first},\$p" "$log" |

@@ -19,7 +19,7 @@ if [ "${1:-}" = --print-dir ]; then
 	exit 0
 fi
 [ -f "$KDIR/.config" ] || die "no configured kernel tree: run scripts/kernel.sh first"
-LOGDIR=$KVM_PFEC_CACHE/logs${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}
+LOGDIR=$(log_dir)
 mkdir -p "$LOGDIR"
 KVM=$KDIR/tools/testing/selftests/kvm
 PFEC_OUT=$KDIR/kselftest_build/kvm-pfec

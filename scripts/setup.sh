@@ -4,8 +4,9 @@
 # Install everything kvm-pfec needs on a Debian 12 (bookworm) x86_64 machine.
 # Idempotent: a second run checks, finds nothing to do, and returns in seconds.
 #
-# Debian packages (root: apt-get), bindgen-cli and cargo-mutants from
-# crates.io and virtme-ng from PyPI, the last three into
+# Debian packages (root: apt-get); linux-source-7.3 from trixie-backports
+# into $KVM_PFEC_CACHE/src; bindgen-cli (one per kernel base) and
+# cargo-mutants from crates.io and virtme-ng from PyPI, the last three into
 # $KVM_PFEC_CACHE/tools.
 set -euo pipefail
 STAGE=setup
@@ -16,6 +17,7 @@ APT_PKGS=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
 	python3 python3-venv python3-ply python3-git kmod udev rsync gdb
+	uuid-dev
 )
 RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev rust-web-clippy)
 BACKPORTS_PKGS=(qemu-system-x86)
@@ -104,14 +106,42 @@ step "checking /usr/bin/rustc"
 /usr/bin/rustc --version | grep -q '^rustc 1\.85\.' ||
 	die "/usr/bin/rustc is $(/usr/bin/rustc --version); expected 1.85 from rustc-web $RUSTC_WEB_VERSION"
 
-mkdir -p "$TOOLS_DIR"
-# (No "cmd | grep -q" here: with pipefail, grep's early exit fails the pipe.)
-if [ "$("$BINDGEN" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
-	step "cargo install bindgen-cli $BINDGEN_VERSION (about 2 minutes)"
-	LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib \
-		cargo install --quiet --locked --root "$TOOLS_DIR/bindgen" \
-		bindgen-cli --version "$BINDGEN_VERSION"
+# linux-source-7.3 comes from trixie-backports, fetched with a private
+# sources list and lists directory: apt's own sources stay bookworm's, and
+# no other trixie package is installed.  apt checks the package against the
+# archive's signed Release file, as for any download.
+src73=$(dirname "$(dirname "$(dirname "$(kernel_tarball 7.3)")")")
+if [ ! -f "$(kernel_tarball 7.3)" ]; then
+	step "fetching linux-source-7.3 $LINUX_73_VERSION from trixie-backports (167 MB, once)"
+	tmp=$src73.fetching
+	rm -rf "$tmp"
+	mkdir -p "$tmp/lists/partial"
+	mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+	echo "deb ${mirror:-http://deb.debian.org/debian} trixie-backports main" >"$tmp/sources.list"
+	apt_private=(-o Dir::Etc::sourcelist="$tmp/sources.list" -o Dir::Etc::sourceparts=/nonexistent
+		     -o Dir::State::Lists="$tmp/lists" -o APT::Sandbox::User=root)
+	apt-get "${apt_private[@]}" update -qq
+	(cd "$tmp" && apt-get "${apt_private[@]}" download -qq "linux-source-7.3=$LINUX_73_VERSION")
+	dpkg -x "$tmp"/linux-source-7.3_*.deb "$tmp/root"
+	[ -f "$tmp/root/usr/src/linux-source-7.3.tar.xz" ] ||
+		die "linux-source-7.3 $LINUX_73_VERSION has no usr/src/linux-source-7.3.tar.xz"
+	rm -rf "$src73"
+	mv "$tmp/root" "$src73"
+	rm -rf "$tmp"
 fi
+
+mkdir -p "$TOOLS_DIR"
+# One bindgen-cli per kernel base, each the version its tree asks for.
+# (No "cmd | grep -q" here: with pipefail, grep's early exit fails the pipe.)
+for v in $(printf '%s\n' "${BINDGEN_VERSIONS[@]}" | sort -u); do
+	b=$(bindgen_path "$v")
+	if [ "$("$b" --version 2>/dev/null)" != "bindgen $v" ]; then
+		step "cargo install bindgen-cli $v (about 2 minutes)"
+		LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib \
+			cargo install --quiet --locked --root "$(dirname "$(dirname "$b")")" \
+			bindgen-cli --version "$v"
+	fi
+done
 
 if [ "$("$CARGO_MUTANTS" mutants --version 2>/dev/null)" != "cargo-mutants $CARGO_MUTANTS_VERSION" ]; then
 	step "cargo install cargo-mutants $CARGO_MUTANTS_VERSION, for make mutants (about 3 minutes)"
@@ -127,4 +157,4 @@ if [ "$("$VENV/bin/vng" --version 2>/dev/null)" != "virtme-ng $VIRTME_NG_VERSION
 fi
 
 STEP=done
-say "toolchain ready: $(/usr/bin/rustc --version), bindgen $BINDGEN_VERSION, cargo-mutants $CARGO_MUTANTS_VERSION, virtme-ng $VIRTME_NG_VERSION, linux-source $(kernel_version)"
+say "toolchain ready: $(/usr/bin/rustc --version), bindgen ${BINDGEN_VERSIONS[6.12]} and ${BINDGEN_VERSIONS[7.3]}, cargo-mutants $CARGO_MUTANTS_VERSION, virtme-ng $VIRTME_NG_VERSION, linux-source $(kernel_version 6.12) and $(kernel_version 7.3)"

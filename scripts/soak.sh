@@ -95,7 +95,7 @@ for i in $(seq $(($(wc -l <"$top/boots") + 1)) "$RUNS"); do
 	start_hogs "$HOGS"
 	t=$SECONDS
 	KVM_PFEC_KIMG=$snap/bzImage bash "${vm[@]}" --timeout 1800 --results "$results" -- \
-		scripts/guest/check.sh "$results" "$snap/kselftest" selftests/upstream.list \
+		scripts/guest/check.sh "$results" "$snap/kselftest" selftests/upstream-$KVM_PFEC_KERNEL.list \
 		"$snap/kvm_pfec.ko" "$snap/bzImage" "$snap/l2-initramfs.cpio" \
 		>"$results/vm.log" 2>&1
 	rc=$?

@@ -3,11 +3,11 @@
 #
 # `make survey`: run every upstream x86 KVM selftest of the tree, one at a
 # time with a time limit, in one boot of
-#   KERNEL=ours    our kernel, with kvm_pfec loaded (the default), or
-#   KERNEL=stock   Debian's stock linux-image of the same version, with its
-#                  own KVM modules,
+#   our kernel     (KERNEL=6.12 or 7.3), with kvm_pfec loaded (the default), or
+#   STOCK=1        Debian's stock linux-image of the same version as our
+#                  6.12, with its own KVM modules,
 # both under the same qemu (scripts/vm.sh).  This is the evidence behind
-# selftests/upstream.list: what passes on the stock kernel must pass on
+# selftests/upstream-6.12.list: what passes on the stock kernel must pass on
 # ours, and a test is left out only where the stock kernel fails or skips
 # it the same way.
 #
@@ -20,7 +20,16 @@ set -euo pipefail
 STAGE=survey
 . "$(dirname "$0")/lib.sh"
 
-KERNEL=${KERNEL:-ours} LIMIT=${LIMIT:-150} HOGS=${HOGS:-0}
+STOCK=${STOCK:-0} LIMIT=${LIMIT:-150} HOGS=${HOGS:-0}
+case $STOCK in
+0) which=$KVM_PFEC_KERNEL ;;
+1)
+	[ "$KVM_PFEC_KERNEL" = 6.12 ] ||
+		die "STOCK=1 runs Debian's stock 6.12 image; there is none here for $KVM_PFEC_KERNEL (use KERNEL=6.12)"
+	which=stock-6.12
+	;;
+*) die "STOCK must be 0 or 1, not '$STOCK'" ;;
+esac
 case $LIMIT in '' | *[!0-9]*) die "LIMIT must be a number of seconds" ;; esac
 case $HOGS in '' | *[!0-9]*) die "HOGS must be a number of busy loops" ;; esac
 
@@ -30,24 +39,29 @@ bash "$KVM_PFEC_TOP/scripts/module.sh"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh"
 KDIR=$(kernel_dir)
 kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
-out=$KVM_PFEC_CACHE/results/survey-$KERNEL-$(date +%Y%m%d-%H%M%S)
+out=$KVM_PFEC_CACHE/results/survey-$which-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
 list=$out/tests.txt
 if [ -n "${TESTS:-}" ]; then
 	printf '%s\n' $TESTS >"$list"
 else
-	# Every x86 program of the tree's KVM selftest Makefile.
-	sed -n 's/^TEST_\(GEN_\)\{0,1\}PROGS_x86_64 *+\{0,1\}= *//p' \
-		"$KDIR/tools/testing/selftests/kvm/Makefile" | sed 's#.*/##' | sort >"$list"
+	# Every x86 program of the tree's KVM selftest Makefile: 6.12's
+	# Makefile lists them as TEST_(GEN_)PROGS_x86_64; 7.3's Makefile.kvm as
+	# TEST_(GEN_)PROGS_x86 and, for the ones every architecture builds,
+	# TEST_GEN_PROGS_COMMON.
+	mk=$KDIR/tools/testing/selftests/kvm/Makefile.kvm
+	[ -f "$mk" ] || mk=$KDIR/tools/testing/selftests/kvm/Makefile
+	sed -n 's/^TEST_\(GEN_\)\{0,1\}PROGS_\(x86_64\|x86\|COMMON\) *+\{0,1\}= *//p' "$mk" |
+		grep -v '\$(' | sed 's#.*/##' | sort -u >"$list"
 fi
 
 env=() ko=()
-case $KERNEL in
-ours)
+case $STOCK in
+0)
 	ko=("$(module_dir)/rust/kvm_pfec.ko")
 	;;
-stock)
+1)
 	# Debian's build of the very source we patch: linux-source-6.12 version
 	# V has linux-image-<upstream>+deb12-amd64-unsigned at version V.
 	v=$(kernel_version)
@@ -71,10 +85,9 @@ stock)
 	export KVM_PFEC_KIMG=$stock/boot/vmlinuz-$kver
 	env=(env PFEC_MODROOT="$stock")
 	;;
-*) die "KERNEL must be ours or stock, not '$KERNEL'" ;;
 esac
 
-say "running $(grep -c . "$list") selftests on the $KERNEL kernel, at most $LIMIT s each, $HOGS host hogs"
+say "running $(grep -c . "$list") selftests on the $which kernel, at most $LIMIT s each, $HOGS host hogs"
 trap stop_hogs EXIT
 start_hogs "$HOGS"
 bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 7200 --results "$out" -- \

@@ -198,7 +198,7 @@ pub mod cases {
             let o = observe(h, a);
             h = o.history;
             check_eq!(h.repeats, i);
-            stuck += o.stuck as u32;
+            stuck += u32::from(o.stuck);
             if o.report {
                 check!(n < reports.len());
                 reports[n] = i;

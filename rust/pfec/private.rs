@@ -8,11 +8,13 @@
 //! - [`Site::SnpNpf`], SVM's `npf_interception()`: an SEV-SNP guest's
 //!   access was private when hardware says so (`PFERR_GUEST_ENC_MASK`);
 //! - [`Site::PageFault`], `kvm_mmu_page_fault()`, for every fault: the error
-//!   code may hold the flag already (from the SNP site).  For
+//!   code may hold the flag already (from the SNP site, or on 7.3 from TDX's
+//!   EPT violation, where the GPA's shared bit says it).  For
 //!   software-protected VMs nothing in hardware says private or shared: the
 //!   gfn's memory attributes decide (seed 001);
 //! - [`Site::PreFault`], `kvm_arch_vcpu_pre_fault_memory()`: for a VM with
-//!   private memory (software-protected or SEV-SNP), the gfn's attributes.
+//!   private memory (software-protected, SEV-SNP, or on 7.3 TDX), the
+//!   gfn's attributes.
 //!
 //! | site       | flag set earlier | RSVD | VM            | gfn private | decision                 |
 //! |------------|------------------|------|---------------|-------------|--------------------------|
@@ -21,7 +23,7 @@
 //! | page fault | no               | yes  | any           | (not read)  | [`DecisionKind::Mmio`]   |
 //! | page fault | no               | no   | SW-protected  | yes / no    | private / shared         |
 //! | page fault | no               | no   | other         | (not read)  | [`DecisionKind::Shared`] |
-//! | pre-fault  | no               | any  | SW-prot., SNP | yes / no    | private / shared (MMIO)  |
+//! | pre-fault  | no               | any  | private mem.  | yes / no    | private / shared (MMIO)  |
 //! | pre-fault  | no               | any  | other         | (not read)  | shared (MMIO)            |
 //! | SNP #NPF   | no               | any  | SNP           | (not read)  | private iff `GUEST_ENC`  |
 //! | SNP #NPF   | no               | any  | other         | (not read)  | shared (MMIO)            |
@@ -63,6 +65,10 @@ pub enum VmKind {
     /// `KVM_X86_SNP_VM`: hardware says private (`PFERR_GUEST_ENC_MASK`); its
     /// memory attributes say it for `KVM_PRE_FAULT_MEMORY`.
     Snp,
+    /// Another type with private memory (`kvm_arch_has_private_mem()`),
+    /// e.g. 7.3's `KVM_X86_TDX_VM`: KVM tags its faults itself, and its
+    /// memory attributes say private for `KVM_PRE_FAULT_MEMORY`.
+    OtherPrivate,
     /// Every other type: nothing is private.
     Other,
 }
@@ -70,7 +76,7 @@ pub enum VmKind {
 impl VmKind {
     /// `kvm_arch_has_private_mem()`, as KVM sets it for the VM types.
     const fn has_private_mem(self) -> bool {
-        matches!(self, Self::SwProtected | Self::Snp)
+        !matches!(self, Self::Other)
     }
 }
 
@@ -187,23 +193,49 @@ pub fn decide(
         SyntheticFlags::NONE
     };
     let rsvd = fault.hw.is_rsvd();
-    let private = fault.private_by_kvm
-        || match site {
-            Site::PageFault => !rsvd && vm == VmKind::SwProtected && gfn_private(),
-            Site::PreFault => vm.has_private_mem() && gfn_private(),
-            Site::SnpNpf => vm == VmKind::Snp && fault.hw.has(hw::GUEST_ENC),
-        };
-    if private {
+    let shared = Decision {
+        code: FaultCode::new(fault.hw, flags),
+    };
+    // Private, unless the fault is a reserved-bit one.
+    let private = || {
         if rsvd {
             return Err(RsvdPrivate);
         }
-        return Ok(Decision {
+        Ok(Decision {
             code: FaultCode::new(fault.hw, flags.with_private(PrivateAccess { _proof: () })),
-        });
+        })
+    };
+    // Each arm returns as soon as it knows, so that the fault path keeps
+    // nothing but the answer across the attribute lookup.
+    if fault.private_by_kvm {
+        return private();
     }
-    Ok(Decision {
-        code: FaultCode::new(fault.hw, flags),
-    })
+    match site {
+        Site::PageFault => {
+            if rsvd || vm != VmKind::SwProtected {
+                return Ok(shared);
+            }
+            if gfn_private() {
+                private()
+            } else {
+                Ok(shared)
+            }
+        }
+        Site::PreFault => {
+            if vm.has_private_mem() && gfn_private() {
+                private()
+            } else {
+                Ok(shared)
+            }
+        }
+        Site::SnpNpf => {
+            if vm == VmKind::Snp && fault.hw.has(hw::GUEST_ENC) {
+                private()
+            } else {
+                Ok(shared)
+            }
+        }
+    }
 }
 
 /// Test cases, run by `cargo test` and by KUnit.
@@ -214,7 +246,12 @@ pub mod cases {
     use crate::pfec::check::{combinations, Outcome};
     use crate::pfec::error_code::PFERR_SYNTHETIC_MASK;
 
-    const VMS: [VmKind; 3] = [VmKind::SwProtected, VmKind::Snp, VmKind::Other];
+    const VMS: [VmKind; 4] = [
+        VmKind::SwProtected,
+        VmKind::Snp,
+        VmKind::OtherPrivate,
+        VmKind::Other,
+    ];
     const SITES: [Site; 3] = [Site::PageFault, Site::PreFault, Site::SnpNpf];
 
     fn kind(raw: u64, vm: VmKind, site: Site, attr: bool) -> Result<DecisionKind, RsvdPrivate> {
@@ -225,6 +262,7 @@ pub mod cases {
     pub fn decision_table() -> Outcome {
         use DecisionKind::{Mmio, Private, Shared};
         let (sw, snp, other) = (VmKind::SwProtected, VmKind::Snp, VmKind::Other);
+        let tdx = VmKind::OtherPrivate;
         let rsvd = hw::PRESENT | hw::RSVD;
         let plain = hw::PRESENT | hw::WRITE;
         let enc = hw::WRITE | hw::GUEST_ENC;
@@ -244,13 +282,15 @@ pub mod cases {
         check!(kind(plain, sw, Site::PageFault, false) == Ok(Shared));
         check!(kind(plain, snp, Site::PageFault, true) == Ok(Shared));
         check!(kind(plain, other, Site::PageFault, true) == Ok(Shared));
-        for vm in [sw, snp] {
+        check!(kind(plain, tdx, Site::PageFault, true) == Ok(Shared));
+        for vm in [sw, snp, tdx] {
             check!(kind(hw::GUEST_FINAL, vm, Site::PreFault, true) == Ok(Private));
             check!(kind(hw::GUEST_FINAL, vm, Site::PreFault, false) == Ok(Shared));
         }
         check!(kind(hw::GUEST_FINAL, other, Site::PreFault, true) == Ok(Shared));
         check!(kind(enc, snp, Site::SnpNpf, false) == Ok(Private));
         check!(kind(enc, sw, Site::SnpNpf, true) == Ok(Shared));
+        check!(kind(enc, tdx, Site::SnpNpf, true) == Ok(Shared));
         check!(kind(enc | hw::RSVD, snp, Site::SnpNpf, false) == Err(RsvdPrivate));
         Ok(())
     }

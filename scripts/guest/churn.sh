@@ -30,8 +30,8 @@ fi
 wait || exit 1
 [ "$reload" != 1 ] || reloads=$(cat /tmp/reloads)
 echo "churn: survived $secs s; kvm_pfec reloaded $reloads times"
-if dmesg | grep -E -q 'Oops: |BUG: |WARNING: CPU: '; then
+if dmesg | grep -E -q 'Oops: |BUG: |WARNING: CPU: |WARNING: [^ ]+ at .*, CPU#'; then
 	echo "churn: the kernel log has a splat:"
-	dmesg | grep -E -A20 'Oops: |BUG: |WARNING: CPU: '
+	dmesg | grep -E -A20 'Oops: |BUG: |WARNING: CPU: |WARNING: [^ ]+ at .*, CPU#'
 	exit 1
 fi

@@ -22,7 +22,7 @@ bz=$1 initrd=$2 console=$3 touch_mb=${4:-256}
 # on a quiet host; allow for a busy one.  Seconds of wall time.
 TIMEOUT_S=240
 STATS=/sys/kernel/debug/kvm
-SPLAT='Oops: |BUG: |WARNING: CPU: |Kernel panic|general protection fault'
+SPLAT='Oops: |BUG: |WARNING: CPU: |WARNING: [^ ]+ at .*, CPU#|Kernel panic|general protection fault'
 
 [ -e /sys/module/kvm_pfec ] || { echo "kvm_pfec is not loaded"; exit 1; }
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug

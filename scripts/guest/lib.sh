@@ -8,10 +8,13 @@ n=0 failed=0
 # The one WARN a test provokes on purpose: pfec_inject_test makes "hardware"
 # set KVM's synthetic bits, and the module WARNs once.
 GUARD_WARN='kvm_pfec: hardware error code has bits KVM does not define for it'
-# Splats: WARN ("WARNING: CPU: 1 PID: 42 at ..."), lockdep, BUG, Oops,
+# A WARN's first line: 6.12's "WARNING: CPU: 1 PID: 42 at ...", or 7.3's
+# "WARNING: file.c:12 at func+0x1/0x2, CPU#0: comm/42".
+WARN_LINE='WARNING: CPU: |WARNING: [^ ]+ at .*, CPU#'
+# Splats: WARN, lockdep, BUG, Oops,
 # sanitizers, hung tasks.  (A bare "WARNING:" is not enough: the SRSO
 # mitigation notice at boot has one.)
-SPLAT='-+\[ cut here \]-+|WARNING: CPU: |WARNING: (possible|suspicious|inconsistent)|BUG: |kernel BUG at|Oops: |UBSAN: |KASAN: |INFO: task .* blocked'
+SPLAT='-+\[ cut here \]-+|WARNING: CPU: |WARNING: [^ ]+ at .*, CPU#|WARNING: (possible|suspicious|inconsistent)|BUG: |kernel BUG at|Oops: |UBSAN: |KASAN: |INFO: task .* blocked'
 
 # tap DESCRIPTION COMMAND...: one TAP line for whether COMMAND succeeded;
 # its output follows as diagnostics when it failed.
@@ -57,7 +60,7 @@ logged() { # PATTERN: the kernel log has a line matching PATTERN
 # WARNs (each with its "cut here" line).
 no_splat() {
 	local want=$1 warns guard splats
-	warns=$(dmesg | grep -c -E 'WARNING: CPU: ')
+	warns=$(dmesg | grep -c -E "$WARN_LINE")
 	guard=$(dmesg | grep -c -F "$GUARD_WARN")
 	splats=$(dmesg | grep -c -E -- "$SPLAT")
 	if [ "$guard" -ne "$want" ] || [ "$warns" -ne "$want" ] || [ "$splats" -ne $((2 * want)) ]; then

@@ -7,7 +7,7 @@
 # Usage: stress.sh RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO STRESS_LIST
 #
 # STRESS_LIST names the upstream KVM selftests that pass but are too slow
-# for make check (selftests/upstream-stress.list); they run with the module
+# for make check (selftests/upstream-stress-<base>.list); they run with the module
 # loaded, under kselftest's runner, into kselftest.tap.
 #
 # Writes RESULTS_DIR/guest.tap, kselftest.tap and dmesg.txt; exits non-zero

@@ -270,7 +270,7 @@ impl Explorer {
             Protocol::ReasonFlag => {
                 if frame.step == 0 {
                     // kvm_read_and_reset_pf_reason()
-                    n.top().seen = n.reason as u32;
+                    n.top().seen = u32::from(n.reason);
                     n.reason = 0;
                     n.top().step = 1;
                 } else {
