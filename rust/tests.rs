@@ -74,8 +74,9 @@ fn patterns() -> impl Iterator<Item = u64> {
     combinations(BITS)
 }
 
-/// Every `KVM_X86_*_VM` value, and one past them.
-const VM_TYPES: core::ops::RangeInclusive<u8> = 0..=5;
+/// Every `KVM_X86_*_VM` value either kernel knows (7.3 adds 5, TDX), and
+/// one past them.
+const VM_TYPES: core::ops::RangeInclusive<u8> = 0..=6;
 
 fn hw_error_code_matches_upstream() -> Outcome {
     for raw in patterns() {

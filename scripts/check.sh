@@ -90,7 +90,7 @@ kernel_part() {
 	local k=$1 out line p f sk
 	out=$results/$k/check.log
 	mkdir -p "$results/$k"
-	say "=== Linux $k ($(basename "$(KVM_PFEC_KERNEL=$k kernel_dir_of)"))"
+	say "=== Linux $k"
 	KVM_PFEC_KERNEL=$k KVM_PFEC_CHECK_PART=kernel KVM_PFEC_RESULTS=$results/$k \
 		bash "$KVM_PFEC_TOP/scripts/check.sh" 2>&1 | tee "$out"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n 1)
@@ -109,8 +109,6 @@ kernel_part() {
 	done < <(sed -n '/^[0-9]* passed, [0-9]* failed, [0-9]* skipped$/q; /^\(FAILED:  \|SKIPPED: \)/p' "$out")
 	part_lines+=("Linux $k: $p passed, $f failed, $sk skipped")
 }
-
-kernel_dir_of() { kernel_dir 2>/dev/null || echo "linux-$KVM_PFEC_KERNEL"; }
 
 if [ "$part" = kernel ]; then
 	results=$KVM_PFEC_RESULTS

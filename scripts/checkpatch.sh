@@ -16,10 +16,7 @@ need_setup
 
 KDIR=$(kernel_dir)
 [ -x "$KDIR/scripts/checkpatch.pl" ] || die "no kernel tree: run scripts/kernel.sh first"
-patches=()
-for p in "$KERNEL_SRC"/patches/*.patch; do
-	[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
-done
+mapfile -t patches < <(series_patches)
 # Debian's python3 has ply and git for the SPDX check; a pyenv one may not.
 out=$(cd "$KDIR" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict "${patches[@]}" 2>&1) || true
 printf '%s\n' "$out"

@@ -26,12 +26,7 @@ if [ "${1:-}" = --print-dir ]; then
 	exit 0
 fi
 
-# The series, less its cover letter (0000-cover-letter.patch), which has
-# no diff.
-PATCHES=()
-for p in "$KERNEL_SRC"/patches/*.patch; do
-	[ -e "$p" ] && [ "${p##*/}" != 0000-cover-letter.patch ] && PATCHES+=("$p")
-done
+mapfile -t PATCHES < <(series_patches)
 # The KVM selftests' own fragment first, from the tree itself (merged, not
 # copied), then ours, which may only add to it.
 FRAGMENTS=("$KDIR/tools/testing/selftests/kvm/config" "$KERNEL_SRC"/*.config)

@@ -83,6 +83,16 @@ kernel_dir() {
 	echo "$KVM_PFEC_CACHE/linux-$v${KVM_PFEC_VARIANT:+-$KVM_PFEC_VARIANT}"
 }
 
+# series_patches: the base's patch series, one path a line, in order, less
+# its cover letter (0000-cover-letter.patch), which has no diff.
+series_patches() {
+	local p
+	for p in "$KERNEL_SRC"/patches/*.patch; do
+		[ -e "$p" ] && [ "${p##*/}" != 0000-cover-letter.patch ] && echo "$p"
+	done
+	return 0
+}
+
 # Where the kernel build's logs go, one directory per tree.  (6.12's main
 # tree keeps the directory it had before 7.3 came.)
 log_dir() {
