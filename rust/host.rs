@@ -17,7 +17,7 @@ extern crate std;
 /// Turns the case list into one `#[test]` per case.
 #[cfg(test)]
 macro_rules! host_tests {
-    ($($suite:ident: [$($case:ident $(@ $speed:ident)?),* $(,)?]),* $(,)?) => {
+    ($($suite:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
         $(mod $suite {
             $(#[test]
             fn $case() {

@@ -58,6 +58,9 @@ mod pfec;
 
 mod glue;
 
+// kvm_pfec_traces::{split_record, stuck}: the events only a policy fires.
+kernel::kvm::kvm_pfec_traces!();
+
 module! {
     type: KvmPfec,
     name: "kvm_pfec",
@@ -202,7 +205,7 @@ impl PageFaultHooks for Policy {
             record.previous_low_exit_reason(),
         );
         let written = record.write(fault, low_exit_reason);
-        vcpu.trace_split_record(fault, twice);
+        kvm_pfec_traces::split_record(vcpu, fault, twice);
         written
     }
 
@@ -286,7 +289,7 @@ fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     vcpu.set_memory_fault_history(o.history);
     if o.stuck {
         vcpu.stat_inc(VcpuStat::MemoryFaultStuck);
-        vcpu.trace_stuck(fault, o.history.repeats);
+        kvm_pfec_traces::stuck(vcpu, fault, o.history.repeats);
     }
     if !o.report {
         return;

@@ -16,26 +16,60 @@ use crate::pfec::check::{combinations, Outcome};
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
 use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
+use kernel::prelude::*;
+
+/// Runs a case: a failure is printed as a KTAP diagnostic, with what
+/// failed, where and with which values, before `#[kunit_tests]` marks the
+/// case failed.
+fn run(case: fn() -> Outcome) -> Outcome {
+    // Through `format_args!`, which every kernel's `pr_err!` can print.
+    case().inspect_err(|failure| pr_err!("    # {}\n", format_args!("{failure}")))
+}
 
 macro_rules! kunit_suites {
-    ($($suite:ident: [$($case:ident $(@ $speed:ident)?),* $(,)?]),* $(,)?) => {
-        $(kernel::kunit_suite!(concat!("kvm_pfec_", stringify!($suite)), [
-            $($case $(@ $speed)? => crate::pfec::$suite::cases::$case),*
-        ]);)*
+    ($($suite:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
+        $(kernel::macros::paste! {
+            #[kernel::macros::kunit_tests([<kvm_pfec_ $suite>])]
+            mod [<$suite _tests>] {
+                use crate::pfec::check::Outcome;
+
+                $(
+                    #[test]
+                    fn $case() -> Outcome {
+                        super::run(crate::pfec::$suite::cases::$case)
+                    }
+                )*
+            }
+        })*
     };
 }
 
 crate::pfec::check::for_each_case!(kunit_suites);
 
-kernel::kunit_suite!("kvm_pfec_oracle", [
-    hw_error_code_matches_upstream => hw_error_code_matches_upstream,
-    private_access_matches_upstream => private_access_matches_upstream,
-]);
+#[kernel::macros::kunit_tests(kvm_pfec_oracle)]
+mod oracle_tests {
+    use crate::pfec::check::Outcome;
 
-kernel::kunit_suite!(
-    "kvm_pfec_layout",
-    [split_layout_matches_kvm_run => split_layout_matches_kvm_run]
-);
+    #[test]
+    fn hw_error_code_matches_upstream() -> Outcome {
+        super::run(super::hw_error_code_matches_upstream)
+    }
+
+    #[test]
+    fn private_access_matches_upstream() -> Outcome {
+        super::run(super::private_access_matches_upstream)
+    }
+}
+
+#[kernel::macros::kunit_tests(kvm_pfec_layout)]
+mod layout_tests {
+    use crate::pfec::check::Outcome;
+
+    #[test]
+    fn split_layout_matches_kvm_run() -> Outcome {
+        super::run(super::split_layout_matches_kvm_run)
+    }
+}
 
 fn split_layout_matches_kvm_run() -> Outcome {
     use crate::pfec::memory_fault as mf;

@@ -141,11 +141,33 @@ else
 	say "host: $p passed, $f failed, $i ignored"
 fi
 
+# no_unsafe PATH...: no `unsafe` in the Rust code under PATH, comments
+# aside (what the kernel's own macros expand to is theirs).
+no_unsafe() {
+	if grep -rn --include='*.rs' -E '^[^/]*\bunsafe\b' "$@"; then
+		echo "unsafe outside the kernel::kvm overlay (above)"
+		return 1
+	fi
+}
+
+# no_version PATH...: no kernel version in the Rust code under PATH,
+# comments aside: neither of our bases, nor a version macro to compare.
+no_version() {
+	if grep -rn --include='*.rs' -E '^[^/]*(6\.12|7\.3|LINUX_VERSION|KERNEL_VERSION)' "$@"; then
+		echo "a kernel version in the module's code (above)"
+		return 1
+	fi
+}
+
 host_check "every WARN is listed in Documentation/warnings.rst" \
 	bash "$KVM_PFEC_TOP/scripts/warns.sh"
 host_check "rustfmt: the Rust sources are formatted" \
 	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
 	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
+host_check "the module's Rust has no unsafe: only the kernel::kvm overlay does" \
+	no_unsafe "$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec
+host_check "the module's Rust names no kernel version: both kernels build the same code" \
+	no_version "$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec
 part_lines+=("host: $pass passed, $fail failed, $skip skipped")
 
 for k in "${kernels[@]}"; do
@@ -174,6 +196,38 @@ no_test_symbols() {
 	fi
 }
 
+# series_rustfmt: the Rust files that the series adds or changes are
+# formatted as the tree's own rustfmt.toml wants (rustfmt also checks the
+# modules a changed crate root declares).
+series_rustfmt() {
+	local kdir files
+	kdir=$(kernel_dir)
+	mapfile -t files < <(series_patches | xargs sed -n 's|^+++ b/\(.*\.rs\)$|\1|p' | sort -u)
+	[ ${#files[@]} -gt 0 ] || { echo "no Rust file in the series: the pattern is stale"; return 1; }
+	(cd "$kdir" && rustfmt --check --edition 2021 --config-path .rustfmt.toml "${files[@]}")
+}
+
+# trace_calls KO: KO calls both rust_do_trace_*() functions of the events
+# that only a policy fires; on 7.3, whose declare_trace!() uses static
+# branches, its __jump_table refers to both tracepoints' keys.
+trace_calls() {
+	local e syms relocs
+	syms=$(nm "$1") || return 1
+	relocs=$(readelf -rW "$1") || return 1
+	for e in kvm_pfec_split_record kvm_pfec_stuck; do
+		grep -q -E " U rust_do_trace_$e\$" <<<"$syms" || {
+			echo "$1 does not call rust_do_trace_$e"
+			return 1
+		}
+		[ "$KVM_PFEC_KERNEL" = 6.12 ] && continue
+		awk '/^Relocation section/ { s = ($3 == "'"'"'.rela__jump_table'"'"'") } s' <<<"$relocs" |
+			grep -q " __tracepoint_$e + " || {
+			echo "$1's __jump_table does not refer to __tracepoint_$e"
+			return 1
+		}
+	done
+}
+
 say "[2/5] kernel: Linux $KVM_PFEC_KERNEL"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
 say "[3/5] module"
@@ -184,12 +238,16 @@ host_check "kvm_pfec.ko, kvm_pfec_test.ko and kvm_pfec_bench.ko build with clipp
 [ -f "$ko" ] || { step_failed "module build"; summary; }
 host_check "kvm_pfec.ko holds no test code (nm: no KUnit suite, case or model checker)" \
 	no_test_symbols "$ko"
+host_check "kvm_pfec.ko fires its two events through rust_do_trace_*(), on 7.3 behind static branches" \
+	trace_calls "$ko"
 host_check "a test case left out of the case list fails the build" \
 	bash "$KVM_PFEC_TOP/scripts/forgotten-case.sh"
 host_check "the series keeps arm64's Rust build (CONFIG_RUST=y, KVM=y) working" \
 	bash "$KVM_PFEC_TOP/scripts/cross-check.sh"
 host_check "checkpatch: no errors in kernel/$KVM_PFEC_KERNEL/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
+host_check "rustfmt: the Rust files of kernel/$KVM_PFEC_KERNEL/patches/ are formatted" \
+	series_rustfmt
 host_check "a dead VM explains itself: a guest crashed by sysrq-c is reported with its trace and test" \
 	bash "$KVM_PFEC_TOP/scripts/test-death.sh"
 say "[4/5] selftests and the L2 guest's initramfs"

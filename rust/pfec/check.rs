@@ -96,8 +96,7 @@ macro_rules! check_eq {
 
 /// Calls `$runner!` with every suite and its cases: the single list of what
 /// the host and KUnit run.  Only those runners use it: `cargo test`, and a
-/// kernel with KUnit.  `case @SLOW` marks a case KUnit should know is slow
-/// (`KUNIT_SPEED_SLOW`); the host ignores the mark.
+/// kernel with KUnit.
 #[cfg_attr(not(any(test, CONFIG_KUNIT)), expect(unused_macros))]
 macro_rules! for_each_case {
     ($runner:ident) => {
@@ -139,8 +138,7 @@ macro_rules! for_each_case {
             vmx_pfec: [
                 sdm_exit_rule,
                 merge_is_sound_exhaustive_3bit,
-                // Over a second on the host; KUNIT_SPEED_SLOW in KUnit.
-                merge_for_kvm_needs @SLOW,
+                merge_for_kvm_needs,
                 merge_is_sound_sampled_full_width,
                 merge_is_never_less_precise_than_upstream,
                 identical_filters_are_reused,
