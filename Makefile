@@ -63,8 +63,8 @@ repro-int3:
 	@bash scripts/repro-int3.sh
 
 # Every upstream x86 KVM selftest, one at a time, on our kernel (with
-# kvm_pfec loaded) or, with STOCK=1, Debian's own 6.12: the evidence
-# behind selftests/upstream-6.12.list.  TESTS="a a b" picks (and repeats) tests,
+# kvm_pfec loaded) or, with STOCK=1, Debian's own build of the same
+# version: the evidence behind selftests/upstream-<base>.list.  TESTS="a a b" picks (and repeats) tests,
 # LIMIT sets seconds a test, HOGS busy loops on the host.
 survey:
 	@bash scripts/survey.sh

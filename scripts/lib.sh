@@ -85,6 +85,27 @@ kernel_dir() {
 
 # series_patches: the base's patch series, one path a line, in order, less
 # its cover letter (0000-cover-letter.patch), which has no diff.
+# trixie_backports_download DIR PKG=VERSION...: download the packages from
+# trixie-backports into DIR and unpack them into DIR/root, with a private
+# sources list and lists directory: apt's own sources stay bookworm's, and
+# nothing is installed.  apt checks each package against the archive's
+# signed Release file, as for any download.
+trixie_backports_download() {
+	local dir=$1 mirror deb
+	shift
+	mkdir -p "$dir/lists/partial" "$dir/root"
+	mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+	echo "deb ${mirror:-http://deb.debian.org/debian} trixie-backports main" >"$dir/sources.list"
+	local apt_private=(-o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=/nonexistent
+		-o Dir::State::Lists="$dir/lists" -o APT::Sandbox::User=root)
+	apt-get "${apt_private[@]}" update -qq || die "apt-get update of trixie-backports failed"
+	(cd "$dir" && apt-get "${apt_private[@]}" download -qq "$@") ||
+		die "apt-get download $* from trixie-backports failed"
+	for deb in "$dir"/*.deb; do
+		dpkg -x "$deb" "$dir/root"
+	done
+}
+
 series_patches() {
 	local p
 	for p in "$KERNEL_SRC"/patches/*.patch; do

@@ -106,23 +106,15 @@ step "checking /usr/bin/rustc"
 /usr/bin/rustc --version | grep -q '^rustc 1\.85\.' ||
 	die "/usr/bin/rustc is $(/usr/bin/rustc --version); expected 1.85 from rustc-web $RUSTC_WEB_VERSION"
 
-# linux-source-7.3 comes from trixie-backports, fetched with a private
-# sources list and lists directory: apt's own sources stay bookworm's, and
-# no other trixie package is installed.  apt checks the package against the
-# archive's signed Release file, as for any download.
+# linux-source-7.3 comes from trixie-backports (trixie_backports_download
+# in lib.sh: apt's own sources stay bookworm's, and no trixie package is
+# installed).
 src73=$(dirname "$(dirname "$(dirname "$(kernel_tarball 7.3)")")")
 if [ ! -f "$(kernel_tarball 7.3)" ]; then
 	step "fetching linux-source-7.3 $LINUX_73_VERSION from trixie-backports (167 MB, once)"
 	tmp=$src73.fetching
 	rm -rf "$tmp"
-	mkdir -p "$tmp/lists/partial"
-	mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-	echo "deb ${mirror:-http://deb.debian.org/debian} trixie-backports main" >"$tmp/sources.list"
-	apt_private=(-o Dir::Etc::sourcelist="$tmp/sources.list" -o Dir::Etc::sourceparts=/nonexistent
-		     -o Dir::State::Lists="$tmp/lists" -o APT::Sandbox::User=root)
-	apt-get "${apt_private[@]}" update -qq
-	(cd "$tmp" && apt-get "${apt_private[@]}" download -qq "linux-source-7.3=$LINUX_73_VERSION")
-	dpkg -x "$tmp"/linux-source-7.3_*.deb "$tmp/root"
+	trixie_backports_download "$tmp" "linux-source-7.3=$LINUX_73_VERSION"
 	[ -f "$tmp/root/usr/src/linux-source-7.3.tar.xz" ] ||
 		die "linux-source-7.3 $LINUX_73_VERSION has no usr/src/linux-source-7.3.tar.xz"
 	rm -rf "$src73"

@@ -4,10 +4,11 @@
 # `make survey`: run every upstream x86 KVM selftest of the tree, one at a
 # time with a time limit, in one boot of
 #   our kernel     (KERNEL=6.12 or 7.3), with kvm_pfec loaded (the default), or
-#   STOCK=1        Debian's stock linux-image of the same version as our
-#                  6.12, with its own KVM modules,
+#   STOCK=1        Debian's own build of the same kernel version (6.12
+#                  from bookworm, 7.3 from trixie-backports), with its
+#                  own KVM modules,
 # both under the same qemu (scripts/vm.sh).  This is the evidence behind
-# selftests/upstream-6.12.list: what passes on the stock kernel must pass on
+# selftests/upstream-<base>.list: what passes on the stock kernel must pass on
 # ours, and a test is left out only where the stock kernel fails or skips
 # it the same way.
 #
@@ -23,11 +24,7 @@ STAGE=survey
 STOCK=${STOCK:-0} LIMIT=${LIMIT:-150} HOGS=${HOGS:-0}
 case $STOCK in
 0) which=$KVM_PFEC_KERNEL ;;
-1)
-	[ "$KVM_PFEC_KERNEL" = 6.12 ] ||
-		die "STOCK=1 runs Debian's stock 6.12 image; there is none here for $KVM_PFEC_KERNEL (use KERNEL=6.12)"
-	which=stock-6.12
-	;;
+1) which=stock-$KVM_PFEC_KERNEL ;;
 *) die "STOCK must be 0 or 1, not '$STOCK'" ;;
 esac
 case $LIMIT in '' | *[!0-9]*) die "LIMIT must be a number of seconds" ;; esac
@@ -62,28 +59,43 @@ case $STOCK in
 	ko=("$(module_dir)/rust/kvm_pfec.ko")
 	;;
 1)
-	# Debian's build of the very source we patch: linux-source-6.12 version
-	# V has linux-image-<upstream>+deb12-amd64-unsigned at version V.
+	# Debian's build of the very source we patch, at the same version:
+	# linux-source-6.12 V has linux-image-<upstream>+deb12-amd64-unsigned
+	# V in bookworm; linux-source-7.3 V has linux-binary- and
+	# linux-modules-<upstream>+deb13-amd64 V in trixie-backports.
 	v=$(kernel_version)
-	kver=${v%%-*}+deb12-amd64
 	stock=$KVM_PFEC_CACHE/stock-$v
-	if [ ! -f "$stock/boot/vmlinuz-$kver" ]; then
+	# Where the image and the modules are: bookworm's packages use /boot
+	# and /lib/modules, trixie's (merged /usr) /usr/lib/modules for both.
+	case $KVM_PFEC_KERNEL in
+	6.12) kver=${v%%-*}+deb12-amd64 modroot=$stock img=boot/vmlinuz-$kver ;;
+	*) kver=${v%%-*}+deb13-amd64 modroot=$stock/usr img=usr/lib/modules/$kver/vmlinuz ;;
+	esac
+	if [ ! -f "$stock/$img" ]; then
 		command -v busybox >/dev/null || {
 			say "installing busybox (virtme-ng's initramfs for a distribution kernel needs it)"
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
 		}
-		say "fetching Debian's linux-image-$kver-unsigned $v"
+		say "fetching Debian's build of Linux $kver, $v"
 		rm -rf "$stock.tmp"
-		mkdir -p "$stock.tmp"
-		(cd "$stock.tmp" && apt-get download -q "linux-image-$kver-unsigned=$v" >/dev/null 2>&1) ||
-			die "apt-get download linux-image-$kver-unsigned=$v failed"
-		dpkg -x "$stock.tmp"/*.deb "$stock.tmp/root"
-		depmod -b "$stock.tmp/root" "$kver"
+		case $KVM_PFEC_KERNEL in
+		6.12)
+			mkdir -p "$stock.tmp"
+			(cd "$stock.tmp" && apt-get download -q "linux-image-$kver-unsigned=$v" >/dev/null 2>&1) ||
+				die "apt-get download linux-image-$kver-unsigned=$v failed"
+			dpkg -x "$stock.tmp"/*.deb "$stock.tmp/root"
+			;;
+		*)
+			trixie_backports_download "$stock.tmp" "linux-binary-$kver=$v" "linux-modules-$kver=$v"
+			;;
+		esac
+		[ -f "$stock.tmp/root/$img" ] || die "Debian's $v packages have no $img"
+		depmod -b "$stock.tmp/root${modroot#"$stock"}" "$kver"
 		mv "$stock.tmp/root" "$stock"
 		rm -rf "$stock.tmp"
 	fi
-	export KVM_PFEC_KIMG=$stock/boot/vmlinuz-$kver
-	env=(env PFEC_MODROOT="$stock")
+	export KVM_PFEC_KIMG=$stock/$img
+	env=(env PFEC_MODROOT="$modroot")
 	;;
 esac
 
