@@ -248,6 +248,10 @@ host_check "checkpatch: no errors in kernel/$KVM_PFEC_KERNEL/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
 host_check "rustfmt: the Rust files of kernel/$KVM_PFEC_KERNEL/patches/ are formatted" \
 	series_rustfmt
+# 6.12's #[kunit_tests] is the series' own (7.3's is upstream's).
+[ "$KVM_PFEC_KERNEL" != 6.12 ] ||
+	host_check "6.12's #[kunit_tests]: one case a test, a #[cfg]'d-out test skipped, CONFIG_KUNIT only, the 255-byte limit" \
+		bash "$KVM_PFEC_TOP/scripts/kunit-macro.sh"
 host_check "a dead VM explains itself: a guest crashed by sysrq-c is reported with its trace and test" \
 	bash "$KVM_PFEC_TOP/scripts/test-death.sh"
 say "[4/5] selftests and the L2 guest's initramfs"
