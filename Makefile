@@ -64,8 +64,9 @@ repro-int3:
 
 # Every upstream x86 KVM selftest, one at a time, on our kernel (with
 # kvm_pfec loaded) or, with STOCK=1, Debian's own build of the same
-# version: the evidence behind selftests/upstream-<base>.list.  TESTS="a a b" picks (and repeats) tests,
-# LIMIT sets seconds a test, HOGS busy loops on the host.
+# version: the evidence behind selftests/upstream-<base>.list.
+# TESTS="a a b" picks (and repeats) tests, LIMIT sets seconds a test,
+# HOGS busy loops on the host.
 survey:
 	@bash scripts/survey.sh
 
