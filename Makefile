@@ -16,7 +16,7 @@ ifdef KERNEL
 export KVM_PFEC_KERNEL := $(KERNEL)
 endif
 
-.PHONY: run check series check-debug check-stress check-soak repro-int3 survey bench trace-fault mutants setup kernel module clippy checkpatch selftests host-test vm-shell clean help
+.PHONY: run check series check-debug check-stress check-soak repro-int3 survey bench trace-fault mutants ci-time results setup kernel module clippy checkpatch selftests host-test vm-shell clean help
 
 run:
 	@bash scripts/run.sh
@@ -31,7 +31,7 @@ bench: kernel
 	@bash scripts/bench.sh
 
 # Mutation testing of the pure core (cargo-mutants): ends "mutants: N
-# caught, N equivalent, N missed"; about 4 minutes on 2 cores.
+# caught, N equivalent, N missed"; writes results/mutants.txt.
 mutants: setup
 	@bash scripts/mutants.sh
 
@@ -69,6 +69,16 @@ repro-int3:
 # HOGS busy loops on the host.
 survey:
 	@bash scripts/survey.sh
+
+# CI's run, timed: a fresh clone of HEAD, `bash .ci/run` with an empty
+# KVM_PFEC_CACHE; writes results/ci-cold.txt.
+ci-time:
+	@bash scripts/ci-time.sh
+
+# Rewrite the README's results blocks and Documentation/results.rst from
+# results/*.txt, then list each file with its status.
+results:
+	@python3 scripts/results.py render && python3 scripts/results.py status
 
 setup:
 	@bash scripts/setup.sh

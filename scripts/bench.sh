@@ -14,16 +14,21 @@
 #     upstream's C, and their ratio, in both boots;
 #   - with LOOP=1, the development loop's wall times: a warm make check, and
 #     a module-only edit, build and boot test (make run).  COLD=1 adds a cold
-#     make check from an empty cache in a temporary directory (about 25
-#     minutes).
+#     make check from an empty cache in a temporary directory (see
+#     results/ci-cold.txt for what a cold run takes).
 #
 # Under KVM (KVM_PFEC_ACCEL=kvm, on a host that can run our kernel) there is
 # no icount: the wall-time boot is the only one.
 #
-# Writes $KVM_PFEC_CACHE/results/<date>-bench/bench.txt.
+# Writes its figures to results/bench-<kernel>.txt (the logs stay in
+# $KVM_PFEC_CACHE/results/<date>-bench/), and fails when a goal is missed
+# or not measured (scripts/bench-figures.sh): a fault-path ratio
+# (instructions, with / without the module) above 1.010, or a decision
+# ratio (Rust / C) above 1.10, both from the icount boot.
 set -euo pipefail
 STAGE=bench
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 
 results=$KVM_PFEC_CACHE/results/$(date +%Y%m%d-%H%M%S)-bench
 mkdir -p "$results"
@@ -80,3 +85,15 @@ accel=$(sed -n 's/.*booting .* (\(tcg\|kvm\)[,)].*/\1/p' "$results/vm-wall.log" 
 	echo "measured on: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); the wall-time guest under ${accel:-?}"
 } | tee -a "$results/bench.txt"
 say "results: $results/bench.txt"
+
+# The figures and the goals (scripts/bench-figures.sh), then the whole
+# bench.txt, in results/bench-<kernel>.txt; fail when a goal was missed or
+# could not be measured.
+rc=0
+figures=$(bash "$top/scripts/bench-figures.sh" "$results/bench.txt") || rc=$?
+{
+	echo "$figures"
+	echo
+	cat "$results/bench.txt"
+} | write_result "bench-$KVM_PFEC_KERNEL" "make bench KERNEL=$KVM_PFEC_KERNEL" $CHECK_INPUTS
+[ "$rc" -eq 0 ] || die "$(grep '^goals:' <<<"$figures")"

@@ -17,6 +17,7 @@ STAGE=check
 # both.  The stress and debug runs take one: KERNEL=, or lib.sh's default.
 chosen=${KVM_PFEC_KERNEL:-}
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 # all: the whole run; kernel: one kernel's part (steps 2 to 5), which the
 # whole run starts once per kernel, in a child of its own.
 part=${KVM_PFEC_CHECK_PART:-all}
@@ -36,24 +37,7 @@ step_failed() {
 	bad+=("$1")
 }
 
-# count_tap FILE GROUP [INDENT]: add a TAP file's results at one nesting
-# level to the totals: top-level lines by default; INDENT (KTAP's four
-# spaces) for the cases inside KUnit suites.
-count_tap() {
-	local file=$1 group=$2 indent=${3:-} line
-	[ -f "$file" ] || { step_failed "$group: no results"; return; }
-	while IFS= read -r line; do
-		case $line in
-		"$indent"[!\ ]*) line=${line#"$indent"} ;;
-		*) continue ;;
-		esac
-		case $line in
-		"ok "*"# SKIP"* | "not ok "*"# SKIP"*) skip=$((skip + 1)); skipped+=("$group: ${line#*ok }") ;;
-		"ok "*) pass=$((pass + 1)) ;;
-		"not ok "*) fail=$((fail + 1)); bad+=("$group: ${line#not ok }") ;;
-		esac
-	done <"$file"
-}
+. "$KVM_PFEC_TOP/scripts/tap.sh"
 
 # host_check NAME COMMAND...: a check on the host, counted as one test.
 host_check() {
@@ -78,9 +62,39 @@ summary() {
 	for s in "${bad[@]}"; do echo "FAILED:  $s"; done
 	for s in "${skipped[@]}"; do echo "SKIPPED: $s"; done
 	for s in "${part_lines[@]}"; do echo "$s"; done
+	[ "$part" != all ] || write_check_result
 	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]
 	exit
+}
+
+# write_check_result: the whole run's outcome in results/: check.txt for
+# both kernels, check-<kernel>.txt for one, check-stress-<kernel>.txt and
+# check-debug-<kernel>.txt for those runs.  The README's test count is
+# check.txt's.
+write_check_result() {
+	local name=check s
+	if [ "${KVM_PFEC_STRESS:-}" = 1 ]; then
+		name=check-stress-$KVM_PFEC_KERNEL
+	elif [ -n "$KVM_PFEC_VARIANT" ]; then
+		name=check-$KVM_PFEC_VARIANT-$KVM_PFEC_KERNEL
+	elif [ ${#kernels[@]} -eq 1 ]; then
+		name=check-$KVM_PFEC_KERNEL
+	fi
+	{
+		echo "summary: $pass passed, $fail failed, $skip skipped"
+		echo "wall_s: $SECONDS"
+		for s in "${part_lines[@]}"; do
+			case $s in
+			"host: "*) echo "host: ${s#host: }" ;;
+			"Linux "*": "*) s=${s#Linux }; echo "linux_${s%%: *}: ${s#*: }" ;;
+			esac
+		done
+		echo "results_dir: ${results:-none (the run stopped before it had one)}"
+		for s in "${bad[@]}"; do echo "failed: $s"; done
+		for s in "${skipped[@]}"; do echo "skipped: $s"; done
+	} | RESULT_KERNEL="$(result_kernel "${kernels[@]}")" \
+		write_result "$name" "make ${name%%-[0-9]*}${chosen:+ KERNEL=$chosen}" $CHECK_INPUTS
 }
 
 # kernel_part KERNEL: steps 2 to 5 for KERNEL, in a child; its counts are
@@ -161,6 +175,14 @@ no_version() {
 
 host_check "every WARN is listed in Documentation/warnings.rst" \
 	bash "$KVM_PFEC_TOP/scripts/warns.sh"
+host_check "make check's TAP counting: a selftest whose subtest skipped is a skip" \
+	bash "$KVM_PFEC_TOP/scripts/tap-test.sh"
+host_check "make bench's parser and goals: a missed or unreadable goal fails" \
+	bash "$KVM_PFEC_TOP/scripts/bench-figures-test.sh"
+host_check "the README and Documentation/results.rst show results/ as make results writes them" \
+	python3 "$KVM_PFEC_TOP/scripts/results.py" check
+host_check "the docs' lists, numbers, references and counts match the code and data" \
+	python3 "$KVM_PFEC_TOP/scripts/doccheck.py"
 host_check "rustfmt: the Rust sources are formatted" \
 	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
 	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
@@ -279,7 +301,7 @@ vm_rc=${PIPESTATUS[0]}
 
 count_tap "$results/guest.tap" guest
 [ "${KVM_PFEC_STRESS:-}" = 1 ] || count_tap "$results/kunit.ktap" kunit "    "
-count_tap "$results/kselftest.tap" selftest
+count_tap "$results/kselftest.tap" selftest "" nested
 # A VM that died (oops, panic, timeout) is one more failure, whatever ran
 # before: the guest script ends guest.tap with its plan line, so a missing
 # plan means it never finished.

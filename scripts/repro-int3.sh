@@ -20,6 +20,7 @@
 set -euo pipefail
 STAGE=repro
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 
 RUNS=${RUNS:-5} SECS=${SECS:-60} HOGS=${HOGS:-2}
 CONFIGS=${CONFIGS:-multi:1 single:1 multi:0}
@@ -66,3 +67,11 @@ for c in $CONFIGS; do
 done
 say "logs: $out"
 printf '%s\n' "${lines[@]}"
+{
+	echo "configs: $CONFIGS"
+	echo "runs_each: $RUNS"
+	echo "churn_s: $SECS"
+	echo "host_hogs: $HOGS"
+	echo
+	printf '%s\n' "${lines[@]}"
+} | write_result "repro-int3-$KVM_PFEC_KERNEL" "make repro-int3 KERNEL=$KVM_PFEC_KERNEL" $CHECK_INPUTS

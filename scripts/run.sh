@@ -7,13 +7,24 @@
 set -euo pipefail
 STAGE=run
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 
 bash "$KVM_PFEC_TOP/scripts/setup.sh"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh"
 bash "$KVM_PFEC_TOP/scripts/module.sh"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh"
 bash "$KVM_PFEC_TOP/scripts/l2.sh"
-exec bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 900 -- \
+# The demo's output also goes to results/run-<kernel>.txt, the transcript
+# that the README shows.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 900 -- \
 	scripts/guest/demo.sh "$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)" \
 	"$(module_dir)/rust/kvm_pfec.ko" "$(kernel_dir)/arch/x86/boot/bzImage" \
-	"$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)"
+	"$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)" | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || die "the demo failed (status $rc)"
+{ echo "exit_status: $rc"; echo; cat "$log"; } |
+	write_result "run-$KVM_PFEC_KERNEL" "make run KERNEL=$KVM_PFEC_KERNEL" $CHECK_INPUTS

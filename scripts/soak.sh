@@ -28,6 +28,7 @@
 set -uo pipefail
 STAGE=soak
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 
 top=${SOAK_DIR:-}
 if [ -n "$top" ]; then
@@ -35,6 +36,11 @@ if [ -n "$top" ]; then
 		die "SOAK_DIR=$top is not a soak's results directory (no soak.conf or snapshot/)"
 	# shellcheck source=/dev/null
 	. "$top/soak.conf"
+	# A soak's kernel is the one it snapshotted (soaks from before
+	# SOAK_KERNEL was recorded name it in the "# kernel:" comment).
+	SOAK_KERNEL=${SOAK_KERNEL:-$(sed -n 's/^# kernel: linux-\([0-9]*\.[0-9]*\).*/\1/p' "$top/soak.conf")}
+	[ "${SOAK_KERNEL:-}" = "$KVM_PFEC_KERNEL" ] ||
+		die "$top is a soak of Linux ${SOAK_KERNEL:-?}: resume it with KERNEL=${SOAK_KERNEL:-?}"
 	[ -z "${SOAK_RUNS:-}" ] || RUNS=$SOAK_RUNS
 else
 	RUNS=${SOAK_RUNS:-30} HOGS=${SOAK_HOGS:-2}
@@ -65,8 +71,9 @@ if [ -z "$top" ]; then
 	cat >"$top/soak.conf" <<-EOF
 		# kvm-pfec soak, started $(date -u '+%Y-%m-%d %H:%M UTC')
 		# source: $(git -C "$KVM_PFEC_TOP" describe --always --dirty 2>/dev/null || echo unknown)
+		# commit: $(git -C "$KVM_PFEC_TOP" rev-parse HEAD)$(git -C "$KVM_PFEC_TOP" status --porcelain -- $CHECK_INPUTS | grep -q . && echo " (with uncommitted changes to its inputs)")
 		# kernel: $(basename "$(kernel_dir)"); $(qemu-system-x86_64 --version | head -n 1)
-		RUNS=$RUNS HOGS=$HOGS
+		RUNS=$RUNS HOGS=$HOGS SOAK_KERNEL=$KVM_PFEC_KERNEL
 	EOF
 	: >"$top/boots"
 	say "results go to $top (resume with SOAK_DIR=$top)"
@@ -126,5 +133,18 @@ if [ "$failed" -gt 0 ]; then
 	awk '$2 == "failed" { for (f = 4; f <= NF; f++) c[$f]++ } END { for (t in c) printf "  %s: %d\n", t, c[t] }' \
 		"$top/boots" | sort
 fi
+# The soak's figures, as of the snapshot's commit (soak.conf), in
+# results/soak-<kernel>.txt: a paused soak writes what it has so far.
+{
+	echo "boots: $n of $RUNS"
+	echo "host_hogs: $HOGS"
+	echo "minutes: $(awk '{ s += $3 } END { printf "%d", s / 60 }' "$top/boots")"
+	echo "vm_deaths: $died"
+	echo "boots_with_failed_tests: $failed"
+	echo
+	echo "boot verdict seconds [failed tests | test running at death]"
+	cat "$top/boots"
+} | RESULT_COMMIT=$(sed -n 's/^# commit: //p' "$top/soak.conf" | grep . || echo "unknown (a soak started before soak.conf recorded its commit)") \
+	write_result "soak-$KVM_PFEC_KERNEL" "make check-soak KERNEL=$KVM_PFEC_KERNEL" $CHECK_INPUTS
 echo "$((n - died)) passed, $died failed, 0 skipped"
 [ "$died" -eq 0 ]

@@ -15,11 +15,15 @@
 # Settings: LIMIT=150 (seconds a test), TESTS="a b" (default: all of them;
 # a name given N times runs N times, to measure a flaky test), HOGS=0 (busy
 # loops on the host while the tests run, as make check-soak has).
-# Writes $KVM_PFEC_CACHE/results/survey-<kernel>-<date>/survey.txt and
-# prints it: NAME RESULT SECONDS EXIT, RESULT one of pass fail skip timeout.
+# Writes selftests/survey/<base>-<ours|stock>.txt, or <base>-<ours|stock>-tests.txt
+# for a TESTS= run (SURVEY_NAME=<name> for selftests/survey/<name>.txt): a header that says
+# what ran, at which commit, when and where, then NAME RESULT SECONDS EXIT a
+# line, RESULT one of pass fail skip timeout; and prints it.  The logs stay
+# in $KVM_PFEC_CACHE/results/survey-<kernel>-<date>/.
 set -euo pipefail
 STAGE=survey
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 
 STOCK=${STOCK:-0} LIMIT=${LIMIT:-150} HOGS=${HOGS:-0}
 case $STOCK in
@@ -106,6 +110,26 @@ bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 7200 --results "$out" -- \
 	"${env[@]}" scripts/guest/survey.sh "$out" "$kselftest" "$list" "$LIMIT" "${ko[@]}" \
 	2>&1 | tee "$out/vm.log" >/dev/null
 stop_hogs
-say "results: $out/survey.txt"
+case $STOCK in 0) side=ours ;; *) side=stock ;; esac
+# A partial run (TESTS=) never takes the name of the full survey, which
+# the lists cite.
+file=$KVM_PFEC_TOP/selftests/survey/${SURVEY_NAME:-$KVM_PFEC_KERNEL-$side${TESTS:+-tests}}.txt
+{
+	echo "# SPDX-License-Identifier: GPL-2.0"
+	echo "#"
+	echo "# make survey$([ "$STOCK" = 0 ] || echo " STOCK=1") KERNEL=$KVM_PFEC_KERNEL LIMIT=$LIMIT HOGS=$HOGS${TESTS:+ TESTS=\"$TESTS\"}"
+	echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# commit: $(git -C "$KVM_PFEC_TOP" rev-parse HEAD)$(git -C "$KVM_PFEC_TOP" status --porcelain -- $CHECK_INPUTS | grep -q . && echo ' (with uncommitted changes to its inputs)')"
+	echo "# machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; the guest under $(qemu-system-x86_64 --version | head -n 1), -cpu EPYC"
+	case $STOCK in
+	0) echo "# kernel: ours, Linux $KVM_PFEC_KERNEL (linux-source $(kernel_version)) with kvm_pfec loaded" ;;
+	*) echo "# kernel: Debian's own build of the same source, $kver $(kernel_version), its own KVM modules" ;;
+	esac
+	echo "# selftests: the tree's own, $(grep -c . "$list") programs"
+	echo "#"
+	echo "# test result seconds exit"
+	cat "$out/survey.txt"
+} >"$file"
+say "results: $file"
 cat "$out/survey.txt"
 awk '{ n[$2]++ } END { for (r in n) printf "%s %d  ", r, n[r]; print "" }' "$out/survey.txt"

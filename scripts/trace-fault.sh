@@ -12,10 +12,12 @@
 # count is then split by function (System.map, and the module's symbols from
 # /proc/kallsyms), and the two are compared.
 #
-# Writes $KVM_PFEC_CACHE/results/<date>-trace/trace.txt.
+# Writes its figures to results/trace-fault-<kernel>-<vm>.txt (the traces
+# stay in $KVM_PFEC_CACHE/results/<date>-trace/).
 set -euo pipefail
 STAGE=trace
 . "$(dirname "$0")/lib.sh"
+. "$KVM_PFEC_TOP/scripts/results.sh"
 need_setup
 
 vm=${VM:-protected}
@@ -63,4 +65,15 @@ for state in off on; do
 done
 
 python3 "$top/scripts/trace-fault-report.py" "$KDIR/System.map" "$results" "$vm" | tee "$results/trace.txt"
-say "results: $results/trace.txt"
+# "   4984     5042      +58  total, npf_interception() and all it calls"
+total=$(grep ' total, npf_interception' "$results/trace.txt") ||
+	die "the report has no total line; see $results/trace.txt"
+read -r without with added _ <<<"$total"
+{
+	echo "faults_traced: $faults a boot"
+	echo "instructions_without: $without"
+	echo "instructions_with: $with"
+	echo "instructions_added: $added"
+	echo
+	cat "$results/trace.txt"
+} | write_result "trace-fault-$KVM_PFEC_KERNEL-$vm" "make trace-fault KERNEL=$KVM_PFEC_KERNEL VM=$vm" $CHECK_INPUTS

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-figures.sh BENCH_TXT: make bench's figures, from the bench.txt its
+# boots wrote, as results-file lines, and whether the goals were met:
+#
+#   icount_<vm>_without/_with/_ratio   guest instructions a fault, without
+#                                      and with kvm_pfec, for vm default
+#                                      and protected; ratio with / without
+#   wall_<vm>_without/_with/_ratio     faults/s; ratio without / with
+#   <boot>_decision_<name>_rust/_c/_ratio   ns a call; ratio Rust / C
+#   goals: met | missed: ... | not measured: ...
+#
+# The goals are icount's: a fault-path ratio of at most 1.010 for both VM
+# types, a decision ratio of at most 1.10.  Wall time under TCG scatters
+# too much to hold a goal.  The ratios are recomputed from the medians, to
+# five places.  Exits 0 when the goals were met, 1 when one was missed, 2
+# when the icount figures are missing (no icount boot, or a format that
+# this parser no longer understands).
+set -euo pipefail
+[ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: bench-figures.sh BENCH_TXT" >&2; exit 2; }
+
+figures=$(awk '
+	function ratio(a, b) { return (b == 0) ? "nan" : sprintf("%.5f", a / b) }
+	/^== .*icount boot/ { boot = "icount" }
+	/^== .*(wall-time boot|same boot)/ { boot = "wall" }
+	/^fault path, / && boot != "" {
+		vm = $3; sub(/[,:]$/, "", vm)
+		off = on = ""
+		for (i = 1; i <= NF; i++) if ($i == "->") { off = $(i - 1); on = $(i + 1) }
+		if (off == "" || on == "") next
+		# icount: instructions (with / without); wall: faults/s (without / with)
+		r = (boot == "icount") ? ratio(on, off) : ratio(off, on)
+		printf "%s_%s_without: %s\n%s_%s_with: %s\n%s_%s_ratio: %s\n", boot, vm, off, boot, vm, on, boot, vm, r
+	}
+	/^decision / && boot != "" {
+		name = ($2 == "sanitize") ? "sanitize" : ($2 == "private") ? "private" : ""
+		rust = c = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i == "rust") rust = $(i + 1)
+			if ($i == "C") c = $(i + 1)
+		}
+		if (name == "" || rust == "" || c == "") next
+		printf "%s_decision_%s_rust: %s\n%s_decision_%s_c: %s\n%s_decision_%s_ratio: %s\n", boot, name, rust, boot, name, c, boot, name, ratio(rust, c)
+	}' "$1")
+
+want="icount_default_ratio icount_protected_ratio icount_decision_sanitize_ratio icount_decision_private_ratio"
+missing=() missed=()
+for k in $want; do
+	v=$(sed -n "s/^$k: //p" <<<"$figures")
+	case $v in
+	'' | nan) missing+=("$k") ;;
+	*)
+		case $k in *decision*) goal=1.10 ;; *) goal=1.010 ;; esac
+		awk -v v="$v" -v g="$goal" 'BEGIN { exit !(v > g) }' && missed+=("$k $v > $goal")
+		;;
+	esac
+done
+echo "goal_fault_path_ratio: 1.010"
+echo "goal_decision_ratio: 1.10"
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "goals: not measured: no ${missing[*]}"
+elif [ ${#missed[@]} -gt 0 ]; then
+	echo "goals: missed: $(IFS=';'; echo "${missed[*]}")"
+else
+	echo "goals: met"
+fi
+echo "$figures"
+[ ${#missing[@]} -eq 0 ] || exit 2
+[ ${#missed[@]} -eq 0 ] || exit 1
