@@ -30,9 +30,12 @@
 //!   count (`pfec_memory_fault_double`) of second records in one `KVM_RUN`;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as
 //!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
-//!   logs it: within an episode at 16, 32, 64, ... exits, and never more
-//!   than 10 lines a minute for the whole host ([`pfec::log_limit`]), since
-//!   any VMM can start episodes.
+//!   logs it: within an episode at 16, 32, 64, ... exits, and, since any
+//!   VMM can start episodes, within one budget for the whole host
+//!   ([`pfec::log_limit`]): 10 lines for each one-minute window, plus
+//!   those of CPUs that race with the line opening a window (at most 20 in
+//!   all, by `log_limit`'s argument).  The windows are fixed, so one minute can hold two windows'
+//!   lines, and each load of the module starts a fresh budget.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
 //! host too; this file is the glue.  Unloading waits until no vCPU is in the
@@ -280,7 +283,7 @@ fn other_site(
     decide_and_count(vcpu, cr2_or_gpa, error_code, at)
 }
 
-/// The host-wide bound on stuck-vCPU reports: 10 lines a minute.
+/// The host-wide bound on stuck-vCPU reports: 10 lines per one-minute window.
 static STUCK_REPORTS: LogLimit = LogLimit::new(60_000_000_000, 10);
 
 /// Counts and reports a vCPU that keeps getting the same memory fault.

@@ -10,8 +10,8 @@
  *
  * - every episode is counted in pfec_memory_fault_stuck;
  * - the kernel log grew by at most the module's host-wide bound, 10 lines
- *   a minute plus one per CPU that may race at a window's start, however
- *   many episodes there were.
+ *   per one-minute window plus one per CPU that may race at a window's
+ *   start, however many episodes there were.
  *
  * The memory fault is upstream private_mem_kvm_exits_test's: a
  * software-protected VM whose pages are private by attribute, in a memslot
@@ -32,7 +32,7 @@
 #define EXITS		10000
 /* kvm_pfec's stuck threshold: identical faults in a row. */
 #define EPISODE		16
-/* kvm_pfec's host-wide bound: lines a minute. */
+/* kvm_pfec's host-wide bound: lines per one-minute window. */
 #define BURST		10
 #define STUCK_LINE	"the same memory fault"
 
@@ -103,7 +103,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_stuck"), EXITS / EPISODE);
 	/* A run of d seconds meets at most d / 60 + 2 one-minute windows. */
 	TEST_ASSERT(lines <= (BURST + cpus) * ((int)(secs / 60) + 2),
-		    "%d stuck-vCPU lines in %.1f s: more than %d a minute", lines, secs, BURST);
+		    "%d stuck-vCPU lines in %.1f s: more than %d a window", lines, secs, BURST);
 	kvm_vm_free(vm);
 	return 0;
 }
