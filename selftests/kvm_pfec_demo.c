@@ -134,6 +134,6 @@ int main(int argc, char *argv[])
 	if (kvm_check_cap(KVM_CAP_MEMORY_FAULT_SPLIT))
 		demo_memory_fault(true);
 	else
-		printf("KVM_CAP_MEMORY_FAULT_SPLIT: not offered (is kvm_pfec.ko loaded?)\n");
+		printf("KVM_CAP_MEMORY_FAULT_SPLIT: not offered (a kernel without the kvm-pfec series?)\n");
 	return 0;
 }
