@@ -95,5 +95,6 @@ figures=$(bash "$top/scripts/bench-figures.sh" "$results/bench.txt") || rc=$?
 	echo "$figures"
 	echo
 	cat "$results/bench.txt"
-} | write_result "bench-$KVM_PFEC_KERNEL" "make bench KERNEL=$KVM_PFEC_KERNEL" $CHECK_INPUTS
+} | write_result "bench-$KVM_PFEC_KERNEL" "make bench KERNEL=$KVM_PFEC_KERNEL" \
+	$(fault_path_inputs "$KVM_PFEC_KERNEL") scripts/bench.sh scripts/bench-figures.sh scripts/guest/bench.sh
 [ "$rc" -eq 0 ] || die "$(grep '^goals:' <<<"$figures")"

@@ -76,4 +76,6 @@ read -r without with added _ <<<"$total"
 	echo "instructions_added: $added"
 	echo
 	cat "$results/trace.txt"
-} | write_result "trace-fault-$KVM_PFEC_KERNEL-$vm" "make trace-fault KERNEL=$KVM_PFEC_KERNEL VM=$vm" $CHECK_INPUTS
+} | write_result "trace-fault-$KVM_PFEC_KERNEL-$vm" "make trace-fault KERNEL=$KVM_PFEC_KERNEL VM=$vm" \
+	$(fault_path_inputs "$KVM_PFEC_KERNEL") scripts/trace-fault.sh scripts/trace-fault.py \
+	scripts/trace-fault-report.py scripts/guest/trace-fault.sh
