@@ -24,10 +24,10 @@
 CHECK_INPUTS=".ci .cargo scripts kernel rust selftests Makefile Kbuild Cargo.toml Cargo.lock
 	:!scripts/results.sh :!scripts/results.py :!scripts/doccheck.py :!selftests/survey"
 
-# fault_path_inputs BASE: what make bench's and make trace-fault's figures
-# for BASE depend on: the module and the pure core, BASE's series and
-# config, the selftests' sources, and the scripts that build, boot and
-# measure (their own script is added by each).
+# fault_path_inputs BASE: what a run on BASE's kernel (make bench, make
+# trace-fault, make run) depends on: the module and the pure core, BASE's
+# series and config, the selftests' sources, and the scripts that build
+# and boot (each adds its own).
 fault_path_inputs() {
 	echo "rust kernel/$1 kernel/variants Kbuild selftests :!selftests/survey :!selftests/*.list
 		scripts/lib.sh scripts/setup.sh scripts/kernel.sh scripts/module.sh scripts/selftests.sh

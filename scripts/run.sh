@@ -30,4 +30,6 @@ set -e
 [ "$rc" -eq 0 ] || die "the demo failed (status $rc)"
 # The transcript is the guest's output, without the host's progress lines.
 { echo "exit_status: $rc"; echo; grep -v -E '^\[[a-z0-9-]+ +[0-9]+:[0-9]{2}\] ' "$log"; } |
-	write_result "run-$KVM_PFEC_KERNEL" "make run KERNEL=$KVM_PFEC_KERNEL" $CHECK_INPUTS
+	write_result "run-$KVM_PFEC_KERNEL" "make run KERNEL=$KVM_PFEC_KERNEL" \
+	$(fault_path_inputs "$KVM_PFEC_KERNEL") scripts/run.sh scripts/l2.sh scripts/l2 \
+	scripts/guest/demo.sh scripts/guest/l2.sh
