@@ -15,9 +15,8 @@ bash "$KVM_PFEC_TOP/scripts/module.sh"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh"
 bash "$KVM_PFEC_TOP/scripts/l2.sh"
 # The demo's output also goes to results/run-<kernel>.txt, the transcript
-# that the README shows.  Both streams go through one pipe, as in
-# make check (in two tries with stdout alone on a pipe, the L2 boot
-# stalled).
+# that the README shows.  Both streams go through one pipe, as make check
+# does.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
