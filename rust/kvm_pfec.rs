@@ -32,10 +32,10 @@
 //!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
 //!   logs it: within an episode at 16, 32, 64, ... exits, and, since any
 //!   VMM can start episodes, within one budget for the whole host
-//!   ([`pfec::log_limit`]): 10 lines for each one-minute window, plus
-//!   those of CPUs that race with the line opening a window (at most 20 in
-//!   all, by `log_limit`'s argument).  The windows are fixed, so one minute can hold two windows'
-//!   lines, and each load of the module starts a fresh budget.
+//!   ([`pfec::log_limit`]): 10 lines for each one-minute window, more
+//!   when CPUs race with the line that opens a window.  The windows are
+//!   fixed, so one minute can hold two windows' lines, and each load of
+//!   the module starts a fresh budget.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
 //! host too; this file is the glue.  Unloading waits until no vCPU is in the

@@ -49,7 +49,6 @@ RESULTS_RST = os.path.join(TOP, "Documentation", "results.rst")
 HEADER_KEYS = ("result", "command", "commit", "date", "machine", "kernel", "inputs")
 BLOCK = re.compile(r"^([ \t]*)(<!-- results ([\w.-]+): (.*?) -->\n)(.*?)^[ \t]*<!-- /results -->",
                    re.S | re.M)
-CITE_STATUS = re.compile(r"(, at [0-9a-f]{12}|; measured at [0-9a-f]{12}[^)]*)\)")
 
 
 def git(*args, check=True):
@@ -100,6 +99,8 @@ class Result:
         short = self.commit[:12]
         if self.dirty:
             return False, "measured at %s with uncommitted changes to its inputs" % short
+        if not re.fullmatch(r"[0-9a-f]{40}", self.commit):
+            return False, "measured at a commit it does not name"
         if git("cat-file", "-e", self.commit + "^{commit}", check=False).returncode:
             return None, "measured at %s, a commit this clone does not have" % short
         changed = git("diff", "--quiet", self.commit, "--", *self.inputs, check=False).returncode
@@ -210,6 +211,15 @@ def render_rst(results):
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def strip_status(text, name):
+    """TEXT without the status words of what cites results/NAME.txt."""
+    cite = re.escape("results/%s.txt`](results/%s.txt)" % (name, name))
+    text = re.sub(r"(%s: `[^`]*`, [\d-]+)(, at [0-9a-f]{12}|; measured at [^)]*)\)" % cite,
+                  r"\1)", text)
+    title = re.escape("``results/%s.txt``" % name)
+    return re.sub(r"(^%s\n=+\n\n``[^`]*``, [\d-]+): .*\.$" % title, r"\1", text, flags=re.M)
+
+
 def read(path):
     if not os.path.exists(path):
         return ""
@@ -248,11 +258,10 @@ def main(argv):
     unknown = sorted(n for n, (current, _) in statuses.items() if current is None)
     bad = 0
     for path, old, new in ((README, readme, new_readme), (RESULTS_RST, old_rst, new_rst)):
-        if unknown:
-            # A shallow clone cannot tell the status: compare the rest.
-            old, new = CITE_STATUS.sub(")", old), CITE_STATUS.sub(")", new)
-            old = re.sub(r"^(``.*``, [\d-]+): .*\.$", r"\1", old, flags=re.M)
-            new = re.sub(r"^(``.*``, [\d-]+): .*\.$", r"\1", new, flags=re.M)
+        for n in unknown:
+            # A shallow clone cannot tell these files' status: compare the
+            # rest of what cites them.
+            old, new = strip_status(old, n), strip_status(new, n)
         if old != new:
             bad += 1
             rel = os.path.relpath(path, TOP)

@@ -120,12 +120,12 @@ file=$KVM_PFEC_TOP/selftests/survey/${SURVEY_NAME:-$KVM_PFEC_KERNEL-$side${TESTS
 	echo "# make survey$([ "$STOCK" = 0 ] || echo " STOCK=1") KERNEL=$KVM_PFEC_KERNEL LIMIT=$LIMIT HOGS=$HOGS${TESTS:+ TESTS=\"$TESTS\"}"
 	echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "# commit: $(git -C "$KVM_PFEC_TOP" rev-parse HEAD)$(git -C "$KVM_PFEC_TOP" status --porcelain -- $CHECK_INPUTS | grep -q . && echo ' (with uncommitted changes to its inputs)')"
-	echo "# machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; the guest under $(qemu-system-x86_64 --version | head -n 1), -cpu EPYC"
+	echo "# machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; the guest under $(qemu-system-x86_64 --version | head -n 1) ($(sed -n 's/.*booting .* (\([^)]*\)).*/\1/p' "$out/vm.log" | head -n 1))"
 	case $STOCK in
 	0) echo "# kernel: ours, Linux $KVM_PFEC_KERNEL (linux-source $(kernel_version)) with kvm_pfec loaded" ;;
 	*) echo "# kernel: Debian's own build of the same source, $kver $(kernel_version), its own KVM modules" ;;
 	esac
-	echo "# selftests: the tree's own, $(grep -c . "$list") programs"
+	echo "# selftests: the tree's own, $(sort -u "$list" | grep -c .) programs, $(grep -c . "$list") runs"
 	echo "#"
 	echo "# test result seconds exit"
 	cat "$out/survey.txt"

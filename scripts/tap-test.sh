@@ -20,7 +20,7 @@ TAP version 13
 ok 1 selftests: kvm: a_test
 # selftests: kvm: b_test
 # ok 1 one
-# # ok 1 deeper # SKIP no deeper
+#     ok 1 deeper # SKIP no deeper
 # ok 2 two # SKIP KVM_PFEC_KO not set
 ok 2 selftests: kvm: b_test
 # selftests: kvm: c_test

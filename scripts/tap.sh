@@ -19,7 +19,7 @@ count_tap() {
 			case $line in
 			"#"*" ok "*"# SKIP"* | "#"*" not ok "*"# SKIP"*)
 				# One nesting level or more: "# ok 7 ... # SKIP why".
-				[[ $line =~ ^(#\ )+(not\ )?ok\ [0-9]+\ (.*)$ ]] && nested+=("${BASH_REMATCH[3]}")
+				[[ $line =~ ^(#[[:space:]]+)+(not\ )?ok\ [0-9]+\ (.*)$ ]] && nested+=("${BASH_REMATCH[3]}")
 				continue
 				;;
 			esac

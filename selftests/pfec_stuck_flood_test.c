@@ -9,9 +9,9 @@
  * in 16-exit episodes, and checks that:
  *
  * - every episode is counted in pfec_memory_fault_stuck;
- * - the kernel log grew by at most the module's host-wide bound, 10 lines
- *   per one-minute window plus one per CPU that may race at a window's
- *   start, however many episodes there were.
+ * - the kernel log grew by at most the module's host-wide budget, 10 lines
+ *   per one-minute window, with one more per CPU as slack for reports that
+ *   race with the one opening a window, however many episodes there were.
  *
  * The memory fault is upstream private_mem_kvm_exits_test's: a
  * software-protected VM whose pages are private by attribute, in a memslot
