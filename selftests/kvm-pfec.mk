@@ -12,6 +12,11 @@
 # defaults it at make level 0.
 #
 # Ours, unlike upstream's, build with -Werror.
+#
+# Where the selftest library's API changed between the bases, a feature
+# test here picks the call (kvm_pfec.h): PFEC_HAVE_VM_GET_PTE where it has
+# vm_get_pte(), which replaced vm_get_page_table_entry().
+PFEC_FEATURES := $(if $(shell grep -lw vm_get_pte include/x86*/processor.h 2>/dev/null),-DPFEC_HAVE_VM_GET_PTE)
 
 PFEC_TESTS := $(patsubst $(PFEC_SRC)/%.c,$(PFEC_OUT)/%,$(wildcard $(PFEC_SRC)/*.c))
 
@@ -19,6 +24,6 @@ kvm-pfec: $(PFEC_TESTS)
 
 $(PFEC_OUT)/%: $(PFEC_SRC)/%.c $(LIBKVM_OBJS) $(wildcard $(PFEC_SRC)/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Werror $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) $< $(LIBKVM_OBJS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Werror $(PFEC_FEATURES) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) $< $(LIBKVM_OBJS) $(LDLIBS) -o $@
 
 .PHONY: kvm-pfec

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "processor.h"
 
 /* Far above the selftest library's own memory, so nothing else maps here. */
 #define PFEC_TEST_GPA	0xc0000000ull
@@ -24,6 +25,43 @@
 /* The hardware-unused bits KVM uses for its synthetic flags. */
 #define PFEC_IMPLICIT_ACCESS	(1ull << 48)
 #define PFEC_PRIVATE_ACCESS	(1ull << 49)
+
+/*
+ * Skips a test that needs a software-protected VM where KVM offers none,
+ * and says why: KVM offers KVM_X86_SW_PROTECTED_VM only with a TDP MMU
+ * (EPT or NPT), so not under shadow paging (kvm_intel.ept=0, kvm_amd.npt=0).
+ */
+#define pfec_require_sw_protected_vm()						\
+	__TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM), \
+		       "no KVM_X86_SW_PROTECTED_VM: KVM offers it only with a TDP MMU%s", \
+		       kvm_is_tdp_enabled() ? "" : ", and this host's KVM uses shadow paging")
+
+/* Whether the module parameter file @path reads "Y". */
+static inline bool pfec_param_is_y(const char *path)
+{
+	char c = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == 'Y';
+}
+
+/* x86's PTE R/W bit. */
+#define PFEC_PTE_WRITABLE	(1ull << 1)
+
+/* The guest PTE that maps @gva (kvm-pfec.mk: PFEC_HAVE_VM_GET_PTE). */
+static inline uint64_t *pfec_guest_pte(struct kvm_vm *vm, uint64_t gva)
+{
+#ifdef PFEC_HAVE_VM_GET_PTE
+	return vm_get_pte(vm, gva);
+#else
+	return vm_get_page_table_entry(vm, gva);
+#endif
+}
 
 /* Reads a vCPU stat by name through KVM_GET_STATS_FD; fails if it is absent. */
 static inline uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)

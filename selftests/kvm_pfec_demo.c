@@ -126,7 +126,7 @@ static void demo_memory_fault(bool split)
 
 int main(int argc, char *argv[])
 {
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	pfec_require_sw_protected_vm();
 
 	demo_default_vm();
 	demo_protected_vm();

@@ -119,7 +119,7 @@ int main(int argc, char *argv[])
 {
 	const char *ko = getenv("KVM_PFEC_KO");
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	pfec_require_sw_protected_vm();
 	TEST_REQUIRE(kvm_pfec_loaded());
 	TEST_REQUIRE(ko && !access(ko, R_OK));
 

@@ -485,7 +485,7 @@ int main(int argc, char *argv[])
 
 	TEST_ASSERT(runs >= STUCK_THRESHOLD, "PFEC_SCRIBBLE_RUNS must be at least %d",
 		    STUCK_THRESHOLD);
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	pfec_require_sw_protected_vm();
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	ksft_print_header();

@@ -115,7 +115,7 @@ static void test_default_vm(void)
 
 int main(int argc, char *argv[])
 {
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	pfec_require_sw_protected_vm();
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	ksft_print_header();

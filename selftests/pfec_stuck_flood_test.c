@@ -66,7 +66,7 @@ int main(int argc, char *argv[])
 	long cpus;
 	double secs;
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	pfec_require_sw_protected_vm();
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	vm = pfec_fault_vm_create(false, NPAGES, guest_read_rax, &vcpu);

@@ -59,7 +59,7 @@ int main(int argc, char *argv[])
 	struct ucall uc;
 	char *trace;
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	pfec_require_sw_protected_vm();
 	TEST_REQUIRE(kvm_pfec_loaded());
 	tracefs = pfec_tracefs();
 
