@@ -16,7 +16,7 @@ ifdef KERNEL
 export KVM_PFEC_KERNEL := $(KERNEL)
 endif
 
-.PHONY: run check series check-debug check-stress check-soak repro-int3 survey bench trace-fault mutants ci-time results setup kernel module clippy checkpatch selftests host-test vm-shell clean help
+.PHONY: run check series check-debug check-stress check-soak check-vmx repro-int3 survey bench trace-fault mutants ci-time results setup kernel module clippy checkpatch selftests host-test vm-shell clean help
 
 run:
 	@bash scripts/run.sh
@@ -56,6 +56,15 @@ check-stress:
 # host: no run may die (SOAK_RUNS, SOAK_HOGS change the figures).
 check-soak:
 	@bash scripts/soak.sh
+
+# Intel: the kernel under Bochs's emulated VMX with EPT (qemu's TCG has
+# none), kvm_intel with kvm_pfec.ko loaded, with EPT and with shadow paging,
+# under the "check" entries of scripts/vmx.plan, as make check runs them
+# (KVM_PFEC_VMX_SET=limit: the upstream tests that hang under Bochs);
+# writes results/check-vmx-<base>.txt.  STOCK=1 boots Debian's own build
+# instead, under the plan's upstream tests: selftests/survey/<base>-stock-vmx.txt.
+check-vmx:
+	@bash scripts/vmx.sh
 
 # The reproducer of the int3 oops under multi-threaded TCG
 # (Documentation/testing.rst): RUNS, SECS, CONFIGS, HOGS.

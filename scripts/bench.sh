@@ -8,6 +8,9 @@
 #     software-protected VM, with and without kvm_pfec.ko, alternating in one
 #     boot under qemu's icount (KVM_PFEC_ICOUNT=1), where the guest's clock
 #     counts instructions; the medians, their ratio and the runs' spread;
+#   - the same on Intel: a Bochs boot with VMX and EPT (scripts/vmx.sh,
+#     KVM_PFEC_VMX_SET=bench), whose clock also counts instructions, which
+#     the same boot checks for the nested guest's;
 #   - fault path, in wall time: the same in an ordinary boot, as a secondary
 #     figure;
 #   - decisions: kvm_pfec_bench.ko's ns per call of the Rust decisions and of
@@ -23,8 +26,9 @@
 # Writes its figures to results/bench-<kernel>.txt (the logs stay in
 # $KVM_PFEC_CACHE/results/<date>-bench/), and fails when a goal is missed
 # or not measured (scripts/bench-figures.sh): a fault-path ratio
-# (instructions, with / without the module) above 1.010, or a decision
-# ratio (Rust / C) above 1.10, both from the icount boot.
+# (instructions, with / without the module) above 1.010, from the icount
+# boot or the Bochs boot, or a decision ratio (Rust / C) above 1.10, from
+# the icount boot.
 set -euo pipefail
 STAGE=bench
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +75,15 @@ if [ "${KVM_PFEC_ACCEL:-auto}" != kvm ]; then
 	say "booting under icount for the instruction counts"
 	KVM_PFEC_ACCEL=tcg KVM_PFEC_ICOUNT=1 boot icount
 fi
+say "booting under Bochs (Intel VMX) for its instruction counts"
+# The guest's output of the bench entry, less the "# " of TAP.
+if KVM_PFEC_VMX_SET=bench bash "$top/scripts/vmx.sh" --results "$results/vmx" >"$results/vmx.log" 2>&1; then
+	sed -n '/^# == fault path, bochs boot/,/^\(not \)\?ok /p' "$results/vmx/vmx.tap" |
+		sed -n 's/^# //p' | tee -a "$results/bench.txt"
+else
+	say "the Bochs boot failed; see $results/vmx.log"
+	tail -n 20 "$results/vmx.log" >&2
+fi
 say "booting for the wall-time figures"
 boot wall
 accel=$(sed -n 's/.*booting .* (\(tcg\|kvm\)[,)].*/\1/p' "$results/vm-wall.log" | head -n 1)
@@ -82,7 +95,7 @@ accel=$(sed -n 's/.*booting .* (\(tcg\|kvm\)[,)].*/\1/p' "$results/vm-wall.log" 
 		cat "$results/loop.txt"
 	fi
 	echo
-	echo "measured on: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); the wall-time guest under ${accel:-?}"
+	echo "measured on: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); the wall-time guest under ${accel:-?}; the Intel guest under bochs $(dpkg-query -W -f='${Version}' bochs 2>/dev/null), cpu ${KVM_PFEC_VMX_CPU:-corei7_skylake_x}, count=1, ips=1e9, clock sync=none"
 } | tee -a "$results/bench.txt"
 say "results: $results/bench.txt"
 
@@ -96,5 +109,6 @@ figures=$(bash "$top/scripts/bench-figures.sh" "$results/bench.txt") || rc=$?
 	echo
 	cat "$results/bench.txt"
 } | write_result "bench-$KVM_PFEC_KERNEL" "make bench KERNEL=$KVM_PFEC_KERNEL" \
-	$(fault_path_inputs "$KVM_PFEC_KERNEL") scripts/bench.sh scripts/bench-figures.sh scripts/guest/bench.sh
+	$(fault_path_inputs "$KVM_PFEC_KERNEL") scripts/bench.sh scripts/bench-figures.sh scripts/guest/bench.sh \
+	scripts/vmx.sh scripts/vmx.plan scripts/guest/vmx.sh scripts/guest/vmx-init.sh
 [ "$rc" -eq 0 ] || die "$(grep '^goals:' <<<"$figures")"

@@ -136,7 +136,7 @@ else
 fi
 
 if [ "$part" = all ]; then
-say "[1/5] host tests of the pure logic (cargo test)"
+say "[1/6] host tests of the pure logic (cargo test)"
 # RUSTC_BOOTSTRAP=1, as the kernel build sets it: only then does rustdoc
 # check that a compile_fail doctest fails with the error code it names, so
 # that one failing for another reason fails the check.
@@ -179,6 +179,8 @@ host_check "make check's TAP counting: a selftest whose subtest skipped is a ski
 	bash "$KVM_PFEC_TOP/scripts/tap-test.sh"
 host_check "make bench's parser and goals: a missed or unreadable goal fails" \
 	bash "$KVM_PFEC_TOP/scripts/bench-figures-test.sh"
+host_check "the splat check sets aside only the platform's WARNs, by name" \
+	bash "$KVM_PFEC_TOP/scripts/splat-test.sh"
 host_check "the README and Documentation/results.rst show results/ as make results writes them" \
 	python3 "$KVM_PFEC_TOP/scripts/results.py" check
 host_check "the docs' lists, numbers, references and counts match the code and data" \
@@ -250,9 +252,9 @@ trace_calls() {
 	done
 }
 
-say "[2/5] kernel: Linux $KVM_PFEC_KERNEL"
+say "[2/6] kernel: Linux $KVM_PFEC_KERNEL"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
-say "[3/5] module"
+say "[3/6] module"
 ko=$(module_dir)/rust/kvm_pfec.ko
 rm -f "$ko"
 host_check "kvm_pfec.ko, kvm_pfec_test.ko and kvm_pfec_bench.ko build with clippy, warning-free (CLIPPY=1)" \
@@ -276,14 +278,14 @@ host_check "rustfmt: the Rust files of kernel/$KVM_PFEC_KERNEL/patches/ are form
 		bash "$KVM_PFEC_TOP/scripts/kunit-macro.sh"
 host_check "a dead VM explains itself: a guest crashed by sysrq-c is reported with its trace and test" \
 	bash "$KVM_PFEC_TOP/scripts/test-death.sh"
-say "[4/5] selftests and the L2 guest's initramfs"
+say "[4/6] selftests and the L2 guest's initramfs"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh" || { step_failed "selftest build"; summary; }
 bash "$KVM_PFEC_TOP/scripts/l2.sh" || { step_failed "L2 initramfs build"; summary; }
 l2=("$(kernel_dir)/arch/x86/boot/bzImage" "$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)")
 
 kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
 if [ "${KVM_PFEC_STRESS:-}" = 1 ]; then
-	say "[5/5] booting the kernel: the stress runs (scripts/guest/stress.sh)"
+	say "[5/6] booting the kernel: the stress runs (scripts/guest/stress.sh)"
 	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 3600 --results "$results" -- \
 		scripts/guest/stress.sh "$results" "$kselftest" "$ko" selftests/upstream-stress-$KVM_PFEC_KERNEL.list \
 		2>&1 | tee "$results/vm.log"
@@ -292,7 +294,7 @@ else
 	# longer, and reload the module less.
 	slow=()
 	[ -z "$KVM_PFEC_VARIANT" ] || slow=(env PFEC_KSELFTEST_TIMEOUT=600 PFEC_RELOAD_CYCLES=4)
-	say "[5/5] booting the kernel: module load/unload, KUnit, KVM selftests"
+	say "[5/6] booting the kernel: module load/unload, KUnit, KVM selftests"
 	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 3600 --results "$results" -- \
 		"${slow[@]}" scripts/guest/check.sh "$results" "$kselftest" selftests/upstream-$KVM_PFEC_KERNEL.list "$ko" "${l2[@]}" \
 		2>&1 | tee "$results/vm.log"
@@ -314,5 +316,23 @@ if vm_died "$results"; then
 		tail -n 15 "$results/console.log" >&2
 	fi
 	say "last test running: ${running:-none (before the first test)}"
+fi
+# Intel: the same kernel under Bochs's VMX, with the plan's make check
+# entries (scripts/vmx.plan); not for the stress and debug runs.
+if [ -z "${KVM_PFEC_STRESS:-}" ] && [ -z "$KVM_PFEC_VARIANT" ]; then
+	say "[6/6] booting the kernel under Bochs (Intel VMX): scripts/vmx.sh"
+	# Its progress and result lines show; its own summary and lists do
+	# not, since this kernel's come from the counts below.  The plan's
+	# knobs are make check-vmx's, not make check's.
+	env -u STOCK -u KVM_PFEC_VMX_ONLY -u KVM_PFEC_VMX_BOOTS -u KVM_PFEC_VMX_APPEND \
+		KVM_PFEC_VMX_SET=check bash "$KVM_PFEC_TOP/scripts/vmx.sh" --results "$results/vmx" 2>&1 |
+		tee "$results/vmx.log" |
+		grep --line-buffered -v -E '^([0-9]+ passed, [0-9]+ failed, [0-9]+ skipped|FAILED: .*|SKIPPED: .*|)$' || true
+	# A run that stopped early has no plan line: that is a failure, even
+	# when every line it wrote passed.
+	grep -q -E '^1\.\.[0-9]+$' "$results/vmx/vmx.tap" 2>/dev/null ||
+		step_failed "vmx: the run under Bochs ended before its last entry (see $results/vmx.log)"
+	count_tap "$results/vmx/vmx.tap" vmx "" nested
+	count_tap "$results/vmx/vmx-kunit.ktap" "vmx kunit" "    "
 fi
 summary

@@ -7,8 +7,9 @@
 # (a cold run: every download, tool and kernel build included; Debian's
 # packages are what the machine already has, and cargo's and pip's own
 # download caches stay as they are), and writes
-# results/ci-cold.txt: the total, each step's share, the kernel builds,
-# the test line and the cache's size afterwards.
+# results/ci-cold.txt: the total, each step's share, the kernel builds
+# and the Intel parts under Bochs, the test line and the cache's size
+# afterwards.
 #
 # CI allows 90 minutes; the project keeps 20 of them spare.
 set -euo pipefail
@@ -42,9 +43,19 @@ total=$(($(date +%s) - start))
 
 # at TEXT: the second of the first line that contains TEXT, or "none"
 at() { awk -v t="$1" 'index($0, t) { print $1; found = 1; exit } END { if (!found) print "none" }' "$log"; }
-t_host=$(at '[1/5] host tests')
+t_host=$(at '[1/6] host tests')
+# Each kernel's Intel part, under Bochs: its last step, found after that
+# kernel's own first line.
+after() { # FROM TEXT: the second of the first line with TEXT after FROM's
+	awk -v from="$1" -v t="$2" 'from != "none" && $1 >= from && index($0, t) { print $1; found = 1; exit }
+		END { if (!found) print "none" }' "$log"
+}
 t_612=$(at '=== Linux 6.12')
 t_73=$(at '=== Linux 7.3')
+t_vmx_612=$(after "$t_612" '[6/6] booting the kernel under Bochs')
+t_vmx_73=$(after "$t_73" '[6/6] booting the kernel under Bochs')
+# 6.12's, if it ran, is before 7.3's first line.
+[ "$t_vmx_612" = none ] || [ "$t_73" = none ] || [ "$t_vmx_612" -lt "$t_73" ] || t_vmx_612=none
 mapfile -t builds < <(sed -n 's/.*kernel built in \([0-9]*\) s$/\1/p' "$log")
 # The whole run's summary is the one after the last kernel's line; the
 # kernels' own runs print theirs before it.
@@ -64,8 +75,10 @@ setup_s: $(span 0 "$t_host")
 host_tests_s: $(span "$t_host" "$t_612")
 linux_6.12_s: $(span "$t_612" "$t_73")
 linux_6.12_kernel_build_s: ${builds[0]:-none}
+linux_6.12_vmx_s: $(span "$t_vmx_612" "$t_73")
 linux_7.3_s: $(span "$t_73" "$total")
 linux_7.3_kernel_build_s: ${builds[1]:-none}
+linux_7.3_vmx_s: $(span "$t_vmx_73" "$total")
 cache_bytes: $(du -sb "$KVM_PFEC_CACHE" | cut -f1)
 EOT
 say "cold run: ${total} s, exit $rc; the clone stays in $work"

@@ -220,6 +220,44 @@ last_running() {
 	echo "$r"
 }
 
+# fetch_stock_kernel: Debian's own build of the base's kernel into the
+# cache, once; sets stock (its root), kver (its release), modroot (where
+# its lib/modules is) and img (the image's path under stock).
+fetch_stock_kernel() {
+	local v
+	# Debian's build of the very source we patch, at the same version:
+	# linux-source-6.12 V has linux-image-<upstream>+deb12-amd64-unsigned
+	# V in bookworm; linux-source-7.3 V has linux-binary- and
+	# linux-modules-<upstream>+deb13-amd64 V in trixie-backports.
+	v=$(kernel_version)
+	stock=$KVM_PFEC_CACHE/stock-$v
+	# Where the image and the modules are: bookworm's packages use /boot
+	# and /lib/modules, trixie's (merged /usr) /usr/lib/modules for both.
+	case $KVM_PFEC_KERNEL in
+	6.12) kver=${v%%-*}+deb12-amd64 modroot=$stock img=boot/vmlinuz-$kver ;;
+	*) kver=${v%%-*}+deb13-amd64 modroot=$stock/usr img=usr/lib/modules/$kver/vmlinuz ;;
+	esac
+	if [ ! -f "$stock/$img" ]; then
+		say "fetching Debian's build of Linux $kver, $v"
+		rm -rf "$stock.tmp"
+		case $KVM_PFEC_KERNEL in
+		6.12)
+			mkdir -p "$stock.tmp"
+			(cd "$stock.tmp" && apt-get download -q "linux-image-$kver-unsigned=$v" >/dev/null 2>&1) ||
+				die "apt-get download linux-image-$kver-unsigned=$v failed"
+			dpkg -x "$stock.tmp"/*.deb "$stock.tmp/root"
+			;;
+		*)
+			trixie_backports_download "$stock.tmp" "linux-binary-$kver=$v" "linux-modules-$kver=$v"
+			;;
+		esac
+		[ -f "$stock.tmp/root/$img" ] || die "Debian's $v packages have no $img"
+		depmod -b "$stock.tmp/root${modroot#"$stock"}" "$kver"
+		mv "$stock.tmp/root" "$stock"
+		rm -rf "$stock.tmp"
+	fi
+}
+
 # start_hogs N, stop_hogs: N busy loops on the host, competing with the VM
 # for the cores (make check-soak, make repro-int3).  Callers trap stop_hogs
 # on EXIT.

@@ -62,11 +62,12 @@ write_result() {
 }
 
 result_machine() {
-	local model mem qemu
+	local model mem qemu bochs
 	model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	mem=$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 	qemu=$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')
-	echo "$(nproc) cores ($model), $mem GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), qemu ${qemu:-not installed}"
+	bochs=$(dpkg-query -W -f='${Version}' bochs 2>/dev/null)
+	echo "$(nproc) cores ($model), $mem GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), qemu ${qemu:-not installed}, bochs ${bochs:-not installed}"
 }
 
 # result_kernel [BASE...]: each base (default: KVM_PFEC_KERNEL's) with its

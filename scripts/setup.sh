@@ -18,6 +18,7 @@ APT_PKGS=(
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils git
 	python3 python3-venv python3-ply python3-git kmod udev rsync gdb
 	uuid-dev
+	bochs bochsbios vgabios bochs-term isolinux syslinux-common xorriso busybox-static
 )
 RUST_PKGS=(rustc-web rust-web-src libstd-rust-web-dev rust-web-clippy)
 BACKPORTS_PKGS=(qemu-system-x86)
