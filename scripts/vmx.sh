@@ -27,7 +27,7 @@
 # make check runs it too), "limit" (upstream tests that Bochs cannot run:
 # they hang, for want of an exit that Bochs does not make), "bench" (make
 # bench; at 1e9 instructions a second, so that with "clock: sync=none" 1 ns
-# of guest time is one instruction), or several, as "check limit".
+# of guest time comes near an instruction), or several, as "check limit".
 # STOCK=1 boots Debian's own build of the base's kernel, with its own KVM
 # modules, under the plan's upstream selftests only, of "check limit" by
 # default: the baseline that tells a failure of ours from a limit of Bochs.
@@ -239,9 +239,9 @@ build_iso() {
 		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso" 2>/dev/null
 }
 
-# Guest instructions a second of guest time: the benchmark's 1e9 makes a
-# ns one instruction; the tests' 1e8 keeps the guest's timers (a 4 ms tick
-# is 4e5 instructions) close to what a real machine sees.
+# Bochs's instructions a second of guest time: 1e8 for the tests, 1e9 for
+# the benchmark, whose boot measures what its clock then counts (ns per
+# instruction of the L1 and of a guest: scripts/guest/bench.sh).
 ips=100000000
 [[ " $set_ " != *" bench "* ]] || ips=1000000000
 
