@@ -487,6 +487,7 @@ SETTINGS = {
     "5%": "apic_bus_clock_test's tolerance",
     "16384 pages": "the wall-time bench's pages a run",
     "200 ms": "pfec_spin_test's SPIN_MS, each spin's length",
+    "1%": "bench-figures.sh's tolerance between the Bochs clock's two rates",
 }
 FIGURE = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?\s?(?:%|ms|ns|µs|s|min|minutes?|seconds?|hours?"
                     r"|GiB|MiB|KiB|GB|MB|instructions?|faults/s|pages))(?![\w])")
