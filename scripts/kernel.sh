@@ -145,7 +145,9 @@ build() {
 	local t0=$SECONDS
 	run_logged "$LOGDIR/build.log" "make -j$(nproc) (cold: about 15 minutes on 2 cores, longer for debug)" \
 		make -C "$KDIR" "${KMAKE_VARS[@]}" -j"$(nproc)"
-	echo "$want" >"$stamp"
+	# A build of local edits is not the commit's: no stamp, so that the
+	# next build after the edits are gone runs make again.
+	! git_k diff --quiet HEAD -- || echo "$want" >"$stamp"
 	say "kernel built in $((SECONDS - t0)) s"
 }
 
