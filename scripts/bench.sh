@@ -9,8 +9,10 @@
 #     boot under qemu's icount (KVM_PFEC_ICOUNT=1), where the guest's clock
 #     counts instructions; the medians, their ratio and the runs' spread;
 #   - the same on Intel: a Bochs boot with VMX and EPT (scripts/vmx.sh,
-#     KVM_PFEC_VMX_SET=bench), whose clock also counts instructions, which
-#     the same boot checks for the nested guest's;
+#     KVM_PFEC_VMX_SET=bench), in Bochs-clock nanoseconds.  That clock is
+#     not one instruction a nanosecond, and the same boot finds different
+#     rates for L1's and the nested guest's instructions, so the Intel
+#     figure is not an instruction count (scripts/bench-figures.sh);
 #   - fault path, in wall time: the same in an ordinary boot, as a secondary
 #     figure;
 #   - decisions: kvm_pfec_bench.ko's ns per call of the Rust decisions and of

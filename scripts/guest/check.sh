@@ -16,19 +16,6 @@ set -u
 results=$1 kselftest=$2 list=$3 ko=$4 l2_kernel=$5 l2_initrd=$6
 . "$(dirname "$0")/lib.sh"
 
-module_cycle() {
-	local last
-	insmod "$ko" && logged 'kvm_pfec: kvm-pfec [0-9.]+ loaded' >/dev/null &&
-		rmmod kvm_pfec || return 1
-	# "unloaded" comes once KVM has unregistered the hooks, not before.
-	last=$(dmesg | grep -E -o 'page-fault error-code policy unregistered|kvm-pfec [0-9.]+ unloaded' |
-		tail -n 2 | sed 's/[0-9.]* unloaded/unloaded/' | tr '\n' ';')
-	[ "$last" = "page-fault error-code policy unregistered;kvm-pfec unloaded;" ] || {
-		echo "the last two lines of unloading, in order: $last"
-		return 1
-	}
-}
-
 # kvm_pfec_test.ko's KUnit suites run at insmod: collect their KTAP from
 # debugfs (with the series' built-in C suite), then remove the module.
 kunit_module() {

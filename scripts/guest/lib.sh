@@ -144,3 +144,18 @@ no_leak() {
 tap_no_leak() {
 	[ ! -e /sys/kernel/debug/kmemleak ] || tap "kmemleak finds no leak" no_leak
 }
+
+# The module ($ko) loads, logs its version, and says it unloaded after its
+# hooks are gone.
+module_cycle() {
+	local last
+	insmod "$ko" && logged 'kvm_pfec: kvm-pfec [0-9.]+ loaded' >/dev/null &&
+		rmmod kvm_pfec || return 1
+	# "unloaded" comes once KVM has unregistered the hooks, not before.
+	last=$(dmesg | grep -E -o 'page-fault error-code policy unregistered|kvm-pfec [0-9.]+ unloaded' |
+		tail -n 2 | sed 's/[0-9.]* unloaded/unloaded/' | tr '\n' ';')
+	[ "$last" = "page-fault error-code policy unregistered;kvm-pfec unloaded;" ] || {
+		echo "the last two lines of unloading, in order: $last"
+		return 1
+	}
+}

@@ -86,20 +86,6 @@ param() {
 	[ "$v" = "$2" ]
 }
 
-# The module loads, logs its version, and says it unloaded after its hooks
-# are gone (scripts/guest/check.sh's check).
-module_cycle() {
-	local last
-	insmod "$ko" && logged 'kvm_pfec: kvm-pfec [0-9.]+ loaded' >/dev/null &&
-		rmmod kvm_pfec || return 1
-	last=$(dmesg | grep -E -o 'page-fault error-code policy unregistered|kvm-pfec [0-9.]+ unloaded' |
-		tail -n 2 | sed 's/[0-9.]* unloaded/unloaded/' | tr '\n' ';')
-	[ "$last" = "page-fault error-code policy unregistered;kvm-pfec unloaded;" ] || {
-		echo "the last two lines of unloading, in order: $last"
-		return 1
-	}
-}
-
 # KUnit: the series' built-in C suite ran at boot, kvm_pfec_test.ko's
 # suites run at insmod; their KTAP goes to the host between markers.
 kunit() {
