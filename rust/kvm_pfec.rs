@@ -28,6 +28,10 @@
 //!   union in place of KVM's own writer, which it agrees with: the record,
 //!   the exit the low part is from, and, from the kernel-only canary, a
 //!   count (`pfec_memory_fault_double`) of second records in one `KVM_RUN`;
+//! - on VMX, while L2 runs, hands KVM vmcs02's #PF exit filter: seed 004's
+//!   merge of the #PFs KVM needs and those vmcs12 asks for
+//!   ([`pfec::vmx_pfec`]), where upstream exits on every #PF whenever KVM
+//!   needs any;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as
 //!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
 //!   logs it: within an episode at 16, 32, 64, ... exits, and, since any
@@ -44,8 +48,8 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 use glue::{decide, private_access};
 use kernel::kvm::{
-    self, layout, ErrorCodeSource, HwErrorCodeBits, MemoryFault, PageFaultHooks, PrivateAccess,
-    PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat,
+    self, layout, ErrorCodeSource, HwErrorCodeBits, MemoryFault, PageFaultHooks, PfFilter,
+    PrivateAccess, PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat,
 };
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*};
 use pfec::async_pf::{self, PfKind};
@@ -224,6 +228,13 @@ impl PageFaultHooks for Policy {
             h.repeats = 0;
             vcpu.set_memory_fault_history(h);
         }
+    }
+
+    // Seed 004: while L2 runs, vmcs02 exits on the #PFs KVM or L1 wants,
+    // and on as few others as one filter allows, where upstream exits on
+    // every #PF whenever KVM wants any.
+    fn nested_pf_filter(_vcpu: &Vcpu, l0: PfFilter, l1: PfFilter) -> PfFilter {
+        glue::nested_pf_filter(l0, l1)
     }
 }
 

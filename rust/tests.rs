@@ -8,6 +8,8 @@
 //!   code, which the kernel exports as `kernel::kvm::oracle`, over every
 //!   combination of the error-code bits that the decisions read, every VM
 //!   type and both attribute states.
+//! - `kvm_pfec_nested`: the `nested_pf_filter` hook's glue against seed
+//!   004's merge.
 //! - `kvm_pfec_layout`: the split memory-fault layout of
 //!   [`crate::pfec::memory_fault`] against the real `struct kvm_run`.
 
@@ -58,6 +60,16 @@ mod oracle_tests {
     #[test]
     fn private_access_matches_upstream() -> Outcome {
         super::run(super::private_access_matches_upstream)
+    }
+}
+
+#[kernel::macros::kunit_tests(kvm_pfec_nested)]
+mod nested_tests {
+    use crate::pfec::check::Outcome;
+
+    #[test]
+    fn nested_pf_filter_is_the_merge() -> Outcome {
+        super::run(super::nested_pf_filter_is_the_merge)
     }
 }
 
@@ -156,6 +168,39 @@ fn private_access_matches_upstream() -> Outcome {
                     }
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// What the `nested_pf_filter` hook's glue hands KVM is seed 004's merge,
+/// field for field, for each of KVM's needs against every vmcs12 filter over
+/// three bits and against sampled full-width ones (bits 15 and 31 among
+/// them): the glue neither swaps the sides (`merge()` is not symmetric where
+/// one side exits on nothing: KVM needing nothing against an empty match
+/// set), drops or narrows a field, nor inverts EB.PF.
+fn nested_pf_filter_is_the_merge() -> Outcome {
+    use crate::pfec::check::xorshift64;
+    use crate::pfec::vmx_pfec::{merge, L0Need, PfFilter};
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let full_width = core::iter::from_fn(move || {
+        let (a, b) = (xorshift64(&mut x), xorshift64(&mut x));
+        let spread = (1 << 31) | (1 << 15) | 0xf;
+        Some(PfFilter::new(
+            a & 1 != 0,
+            (a >> 8) as u32 & spread,
+            (b >> 8) as u32 & spread,
+        ))
+    });
+    let small = (0..128u32).map(|i| PfFilter::new(i & 1 != 0, (i >> 1) & 7, (i >> 4) & 7));
+    for need in [L0Need::Nothing, L0Need::PresentNonRsvd, L0Need::All] {
+        let l0 = need.filter();
+        for l1 in Iterator::chain(small.clone(), full_width.clone().take(256)) {
+            let got = crate::glue::nested_pf_filter(l0.into(), l1.into());
+            let want = merge(l0, l1);
+            check_eq!(got.eb_pf, want.eb_pf);
+            check_eq!(got.mask, want.mask);
+            check_eq!(got.match_, want.match_);
         }
     }
     Ok(())

@@ -55,7 +55,7 @@ host_check() {
 	fi
 }
 
-declare -a part_lines=()
+declare -a part_lines=() report_lines=()
 summary() {
 	local s
 	echo
@@ -91,6 +91,7 @@ write_check_result() {
 			esac
 		done
 		echo "results_dir: ${results:-none (the run stopped before it had one)}"
+		for s in "${report_lines[@]}"; do echo "$s"; done
 		for s in "${bad[@]}"; do echo "failed: $s"; done
 		for s in "${skipped[@]}"; do echo "skipped: $s"; done
 	} | RESULT_KERNEL="$(result_kernel "${kernels[@]}")" \
@@ -122,6 +123,13 @@ kernel_part() {
 		esac
 	done < <(sed -n '/^[0-9]* passed, [0-9]* failed, [0-9]* skipped$/q; /^\(FAILED:  \|SKIPPED: \)/p' "$out")
 	part_lines+=("Linux $k: $p passed, $f failed, $sk skipped")
+	# Measured lines of its tests, kept for the results file, each as a
+	# figure of its own: nested_pf_exits_<kernel>_<n>.
+	local n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		report_lines+=("nested_pf_exits_${k}_$n: ${line#nested #PF exits to L0, }")
+	done < <(grep -E '^nested #PF exits to L0, ' "$out")
 }
 
 if [ "$part" = kernel ]; then

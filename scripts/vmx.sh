@@ -87,6 +87,7 @@ done
 
 work=$KVM_PFEC_CACHE/vmx/$KVM_PFEC_KERNEL$([ "$STOCK" = 0 ] || echo -stock)
 mkdir -p "$work"
+: >"$work/reports"
 kimg=$KDIR/arch/x86/boot/bzImage
 if [ "$STOCK" = 1 ]; then
 	fetch_stock_kernel
@@ -366,6 +367,9 @@ run_boot() {
 				sed -n "/^@vmx run $i /,/^@vmx done $i end\$/p" "$out" | sed -e '1d' -e '$d' | sed '$d' >"$work/section"
 				sed -n '/^@vmx ktap begin/,/^@vmx ktap end/p' "$work/section" | sed '1d;$d' >>"$ktap_out"
 				sed '/^@vmx ktap begin/,/^@vmx ktap end/d' "$work/section" >>"$tap_out"
+				# A test's report lines show with its result, and go
+				# to the results file.
+				sed -n 's/^# \(nested #PF exits to L0, .*\)$/\1/p' "$work/section" | tee -a "$work/reports"
 				n=$((n + 1))
 				line=${line/ $i / $n }
 				echo "$line" | tee -a "$tap_out"
@@ -443,6 +447,7 @@ if [ "$standalone" = 1 ] && [ -z "${KVM_PFEC_VMX_ONLY:-}${KVM_PFEC_VMX_BOOTS:-}$
 			echo "wall_s: $SECONDS"
 			echo "platform: $machine"
 			echo "results_dir: $results"
+			sed 's/^nested #PF exits to L0, //' "$work/reports" | awk '{ print "nested_pf_exits_" NR ": " $0 }'
 			for s in "${bad[@]}"; do echo "failed: $s"; done
 			for s in "${skipped[@]}"; do echo "skipped: $s"; done
 			echo "# test result seconds boot"

@@ -14,9 +14,14 @@
 # Ours, unlike upstream's, build with -Werror.
 #
 # Where the selftest library's API changed between the bases, a feature
-# test here picks the call (kvm_pfec.h): PFEC_HAVE_VM_GET_PTE where it has
-# vm_get_pte(), which replaced vm_get_page_table_entry().
+# test here picks the call (in kvm_pfec.h, or in the test that makes it):
+# PFEC_HAVE_VM_GET_PTE where it has vm_get_pte(), which replaced
+# vm_get_page_table_entry(); PFEC_HAVE_GVA_T where gva_t replaced
+# vm_vaddr_t; PFEC_PREPARE_VMCS_TAKES_RSP where prepare_vmcs() takes L2's
+# stack, which later bases allocate themselves.
 PFEC_FEATURES := $(if $(shell grep -lw vm_get_pte include/x86*/processor.h 2>/dev/null),-DPFEC_HAVE_VM_GET_PTE)
+PFEC_FEATURES += $(if $(shell grep -lw 'typedef u64 gva_t' include/*.h 2>/dev/null),-DPFEC_HAVE_GVA_T)
+PFEC_FEATURES += $(if $(shell grep -l 'void prepare_vmcs.*guest_rsp' include/x86*/vmx.h 2>/dev/null),-DPFEC_PREPARE_VMCS_TAKES_RSP)
 
 PFEC_TESTS := $(patsubst $(PFEC_SRC)/%.c,$(PFEC_OUT)/%,$(wildcard $(PFEC_SRC)/*.c))
 

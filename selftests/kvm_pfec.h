@@ -50,6 +50,13 @@ static inline bool pfec_param_is_y(const char *path)
 	return c == 'Y';
 }
 
+/* A guest virtual address (kvm-pfec.mk: PFEC_HAVE_GVA_T). */
+#ifdef PFEC_HAVE_GVA_T
+typedef gva_t pfec_gva_t;
+#else
+typedef vm_vaddr_t pfec_gva_t;
+#endif
+
 /* x86's PTE R/W bit. */
 #define PFEC_PTE_WRITABLE	(1ull << 1)
 
@@ -175,29 +182,41 @@ static inline const char *pfec_tracefs(void)
 	return NULL;
 }
 
+/*
+ * Empties the trace buffer and turns on @events, a directory under events/:
+ * a system ("kvm_pfec") or one event ("kvm/kvm_nested_vmexit").
+ */
+static inline void pfec_trace_start_event(const char *dir, const char *events)
+{
+	char enable[128];
+
+	snprintf(enable, sizeof(enable), "events/%s/enable", events);
+	tracefs_write(dir, enable, "0");
+	tracefs_write(dir, "trace", "");
+	tracefs_write(dir, "tracing_on", "1");
+	tracefs_write(dir, enable, "1");
+}
+
 /* Empties the trace buffer and turns on the kvm_pfec events. */
 static inline void pfec_trace_start(const char *dir)
 {
-	tracefs_write(dir, "events/kvm_pfec/enable", "0");
-	tracefs_write(dir, "trace", "");
-	tracefs_write(dir, "tracing_on", "1");
-	tracefs_write(dir, "events/kvm_pfec/enable", "1");
+	pfec_trace_start_event(dir, "kvm_pfec");
 }
 
 /*
- * Turns the kvm_pfec events off and returns the trace (malloc'ed).  Fails if
- * the buffer dropped events: its header must say that every event written is
- * in it.
+ * Turns @events off and returns the trace (malloc'ed).  Fails if the buffer
+ * dropped events: its header must say that every event written is in it.
  */
-static inline char *pfec_trace_stop(const char *dir)
+static inline char *pfec_trace_stop_event(const char *dir, const char *events)
 {
 	unsigned long in_buffer, written;
 	size_t size = 0, cap = 1 << 16;
-	char path[256], *buf, *p;
+	char path[256], enable[128], *buf, *p;
 	ssize_t r;
 	int fd;
 
-	tracefs_write(dir, "events/kvm_pfec/enable", "0");
+	snprintf(enable, sizeof(enable), "events/%s/enable", events);
+	tracefs_write(dir, enable, "0");
 	snprintf(path, sizeof(path), "%s/trace", dir);
 	fd = open(path, O_RDONLY);
 	TEST_ASSERT(fd >= 0, "open(%s) failed, errno %d", path, errno);
@@ -216,6 +235,12 @@ static inline char *pfec_trace_stop(const char *dir)
 	TEST_ASSERT(in_buffer == written, "the trace buffer dropped events: %lu of %lu kept",
 		    in_buffer, written);
 	return buf;
+}
+
+/* Turns the kvm_pfec events off and returns the trace (malloc'ed). */
+static inline char *pfec_trace_stop(const char *dir)
+{
+	return pfec_trace_stop_event(dir, "kvm_pfec");
 }
 
 /* Counts the lines of @trace that record event @event ("kvm_pfec_stuck"). */
@@ -260,6 +285,15 @@ static inline struct kvm_vm *pfec_fault_vm_create(bool split, uint64_t npages,
 	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, npages);
 	vcpu_args_set(*vcpu, 2, PFEC_TEST_GPA, npages);
 	return vm;
+}
+
+/* Runs "@cmd @arg" ("rmmod kvm_pfec", "insmod $KVM_PFEC_KO"); fails if it fails. */
+static inline void pfec_module_cmd(const char *cmd, const char *arg)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s %s", cmd, arg);
+	TEST_ASSERT(!system(line), "'%s' failed", line);
 }
 
 static inline bool kvm_pfec_loaded(void)

@@ -76,14 +76,6 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-static void module_cmd(const char *cmd, const char *ko)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "%s %s", cmd, ko);
-	TEST_ASSERT(!system(line), "'%s' failed", line);
-}
-
 int main(int argc, char *argv[])
 {
 	const struct vm_shape shape = {
@@ -116,9 +108,9 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(cycles > 0, "PFEC_RELOAD_CYCLES must be positive");
 	for (i = 0; i < cycles; i++) {
 		vm_mem_set_private(vm, PFEC_TEST_GPA, size);
-		module_cmd("rmmod", "kvm_pfec");
+		pfec_module_cmd("rmmod", "kvm_pfec");
 		vm_mem_set_shared(vm, PFEC_TEST_GPA, size);
-		module_cmd("insmod", ko);
+		pfec_module_cmd("insmod", ko);
 		vm_mem_set_private(vm, PFEC_TEST_GPA, size);
 		/* Let the vCPUs fault with the module in. */
 		usleep(10000);

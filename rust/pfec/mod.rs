@@ -8,7 +8,8 @@
 //! checks them in seconds and KUnit runs the same cases in the kernel.
 //!
 //! Test code (every `cases` module, the case list and its checks in
-//! [`check`], seed 003's model checker, seed 004's merge) is compiled only
+//! [`check`], seed 003's model checker, the models seed 004's merge is
+//! measured against) is compiled only
 //! with `cfg(test)` (`cargo test`) or `cfg(kvm_pfec_test)`, which Kbuild
 //! passes to `kvm_pfec_test.ko` and `kvm_pfec_bench.ko` and never to
 //! `kvm_pfec.ko`.
@@ -25,9 +26,6 @@ pub mod error_code;
 pub mod log_limit;
 pub mod memory_fault;
 pub mod private;
-// Seed 004's merge is verified here but not patched into KVM (VMX cannot
-// run on this platform; see Documentation/seeds.rst): only tests use it.
-#[cfg(any(test, kvm_pfec_test))]
 pub mod vmx_pfec;
 
 /// The kvm-pfec version, logged at load time.  The host crate's tests assert

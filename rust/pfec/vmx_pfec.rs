@@ -32,16 +32,19 @@
 //! Soundness (every wanted #PF exits) and precision (how many unwanted ones
 //! exit) are checked exhaustively in [`cases`].
 //!
-//! VMX cannot run on this project's test platform (qemu TCG emulates SVM
-//! only), so this logic is not wired into KVM: it is where
-//! `prepare_vmcs02_rare()` would compute MASK and MATCH, and where
-//! `vmx_update_exception_bitmap()` would recompute them when L0's need
-//! changes while L2 runs (the bug seed 004 found).
+//! `kvm_pfec.ko` gives KVM this merge through the `nested_pf_filter` hook:
+//! `vmx_update_exception_bitmap()` asks for it whenever it sets vmcs02's
+//! exception bitmap while L2 is active and KVM needs #PF exits.  KVM takes
+//! the result only if it exits on every #PF that either side's filter exits
+//! on.  The models of upstream's merge and of seed 004's sketch, and
+//! [`L0Need`], exist for the tests only.
 
+#[cfg(any(test, kvm_pfec_test))]
 use crate::pfec::error_code::hw;
 
 /// The #PF error-code bits the SDM defines ([`hw::PF_DEFINED`]), as the
 /// 32-bit values VMX's PFEC_MASK and PFEC_MATCH take.
+#[cfg(any(test, kvm_pfec_test))]
 pub const DEFINED_PFEC_BITS: [u32; 9] = {
     let mut bits = [0; 9];
     let mut i = 0;
@@ -52,7 +55,9 @@ pub const DEFINED_PFEC_BITS: [u32; 9] = {
     bits
 };
 
+#[cfg(any(test, kvm_pfec_test))]
 const PFERR_PRESENT: u32 = hw::PRESENT as u32;
+#[cfg(any(test, kvm_pfec_test))]
 const PFERR_RSVD: u32 = hw::RSVD as u32;
 
 /// A VMCS's #PF exit filter: EB.PF, PFEC_MASK and PFEC_MATCH.
@@ -159,6 +164,7 @@ impl MatchSet {
 /// What L0 needs of L2's #PFs, as `vmx_update_exception_bitmap()` sets it for
 /// vmcs01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg(any(test, kvm_pfec_test))]
 pub enum L0Need {
     /// EPT, same MAXPHYADDR: no #PF.
     Nothing,
@@ -169,6 +175,7 @@ pub enum L0Need {
     All,
 }
 
+#[cfg(any(test, kvm_pfec_test))]
 impl L0Need {
     /// L0's filter.
     pub const fn filter(self) -> PfFilter {
@@ -184,6 +191,7 @@ impl L0Need {
 /// vmcs12's, and MASK = MATCH = 0 whenever L0 wants any #PF.  (KVM's own
 /// vmcs01 filters are [`L0Need`]'s, where "wants any" is EB.PF; for any
 /// other filter it is "exits on some #PF".)
+#[cfg(any(test, kvm_pfec_test))]
 pub const fn merge_upstream(l0: PfFilter, l1: PfFilter) -> PfFilter {
     if l0.is_none() {
         l1
@@ -250,6 +258,7 @@ const fn exits_on_set_or_outside(a: MatchSet, b: MatchSet) -> PfFilter {
 /// compares `pfec_match` with vmcs12's *mask*.  `l0_mask`/`l0_match` are
 /// KVM's, `l0_wants` is `kvm_needs_pf_intercept`.  Kept to show that the
 /// soundness check catches it.
+#[cfg(any(test, kvm_pfec_test))]
 pub const fn merge_seed004_sketch(
     l0_wants: bool,
     l0_mask: u32,
