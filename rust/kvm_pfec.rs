@@ -28,8 +28,8 @@
 //!   union in place of KVM's own writer, which it agrees with: the record,
 //!   the exit the low part is from, and, from the kernel-only canary, a
 //!   count (`pfec_memory_fault_double`) of second records in one `KVM_RUN`;
-//! - on VMX, while L2 runs, hands KVM vmcs02's #PF exit filter: seed 004's
-//!   merge of the #PFs KVM needs and those vmcs12 asks for
+//! - on VMX with EPT, while L2 runs, hands KVM vmcs02's #PF exit filter:
+//!   seed 004's merge of the #PFs KVM needs and those vmcs12 asks for
 //!   ([`pfec::vmx_pfec`]), where upstream exits on every #PF whenever KVM
 //!   needs any;
 //! - counts a vCPU that gets the same memory fault on 16 exits in a row as

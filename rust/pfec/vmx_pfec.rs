@@ -34,7 +34,8 @@
 //!
 //! `kvm_pfec.ko` gives KVM this merge through the `nested_pf_filter` hook:
 //! `vmx_update_exception_bitmap()` asks for it whenever it sets vmcs02's
-//! exception bitmap while L2 is active and KVM needs #PF exits.  KVM takes
+//! exception bitmap while L2 is active and KVM needs some #PF exits but not
+//! all (EPT with `allow_smaller_maxphyaddr`).  KVM takes
 //! the result only if it exits on every #PF that either side's filter exits
 //! on.  The models of upstream's merge and of seed 004's sketch, and
 //! [`L0Need`], exist for the tests only.
