@@ -88,8 +88,8 @@ struct KvmPfec {
 }
 
 impl kernel::Module for KvmPfec {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let policy = Registration::new()?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let policy = Registration::new(module)?;
         pr_info!("kvm-pfec {} loaded\n", pfec::VERSION);
         Ok(KvmPfec {
             _policy: policy,

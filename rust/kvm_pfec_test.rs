@@ -4,8 +4,9 @@
 //!
 //! `kvm_pfec.ko` holds no test code: this module, built with
 //! `--cfg kvm_pfec_test`, compiles the same pure core with its cases, and
-//! registers the suites of [`tests`], which KUnit runs as it loads.  It
-//! registers no hooks, so it loads beside `kvm_pfec.ko` or without it.
+//! registers the suites of [`tests`], which KUnit runs as it loads.  One of
+//! them registers hooks of its own and leaks them, for KVM to end when this
+//! module goes: load it without `kvm_pfec.ko`.
 
 // The pure core's items are `pub` for the host crate's doctests; here they
 // are the crate's own.
@@ -25,6 +26,20 @@ module! {
 }
 
 struct KvmPfecTest;
+
+/// This module, which the `kvm_pfec_registration` suite registers its hooks
+/// for.
+#[cfg(kvm_pfec_this_module_static)]
+fn this_module() -> &'static ThisModule {
+    &THIS_MODULE
+}
+
+/// This module, which the `kvm_pfec_registration` suite registers its hooks
+/// for.
+#[cfg(not(kvm_pfec_this_module_static))]
+fn this_module() -> &'static ThisModule {
+    kernel::module::this_module::<KvmPfecTest>()
+}
 
 impl kernel::Module for KvmPfecTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {

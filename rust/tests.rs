@@ -12,12 +12,19 @@
 //!   004's merge.
 //! - `kvm_pfec_layout`: the split memory-fault layout of
 //!   [`crate::pfec::memory_fault`] against the real `struct kvm_run`.
+//! - `kvm_pfec_registration`: leaks a registration, as safe code may, for
+//!   the guest scripts to show that KVM ends it when this module goes.  It
+//!   needs no other policy registered: load this module without
+//!   `kvm_pfec.ko`.
 
 use crate::pfec::check::{check, check_eq};
 use crate::pfec::check::{combinations, Outcome};
 use crate::pfec::error_code::{hw, PFERR_IMPLICIT_ACCESS, PFERR_PRIVATE_ACCESS};
 use crate::pfec::private::RsvdPrivate;
-use kernel::kvm::{layout, oracle, ErrorCodeSource, PrivateAccess, PrivateSite, VmType};
+use kernel::kvm::{
+    layout, oracle, ErrorCodeSource, HwErrorCode, HwErrorCodeBits, PageFaultHooks, PrivateAccess,
+    PrivateSite, Registration, Vcpu, VmType,
+};
 use kernel::prelude::*;
 
 /// Runs a case: a failure is printed as a KTAP diagnostic, with what
@@ -81,6 +88,64 @@ mod layout_tests {
     fn split_layout_matches_kvm_run() -> Outcome {
         super::run(super::split_layout_matches_kvm_run)
     }
+}
+
+#[kernel::macros::kunit_tests(kvm_pfec_registration)]
+mod registration_tests {
+    use crate::pfec::check::Outcome;
+
+    #[test]
+    fn forgotten_registration_ends_with_the_module() -> Outcome {
+        super::run(super::forgotten_registration_ends_with_the_module)
+    }
+}
+
+/// A policy that is only ever leaked.  It asks for no hardware error code,
+/// and decides as upstream's C does, so that a VM that runs while it is
+/// registered sees no change.
+struct Forgotten;
+
+#[vtable]
+impl PageFaultHooks for Forgotten {
+    const HW_ERROR_CODE_BITS: HwErrorCodeBits = HwErrorCodeBits { npf: 0, pf: 0 };
+
+    fn hw_error_code(_: &Vcpu, error_code: u64, source: ErrorCodeSource) -> HwErrorCode {
+        HwErrorCode::from_hw_bits(oracle::hw_error_code(error_code, source).0)
+    }
+
+    fn private_access(
+        vcpu: &Vcpu,
+        cr2_or_gpa: u64,
+        error_code: u64,
+        site: PrivateSite,
+    ) -> Result<PrivateAccess> {
+        let vm = vcpu.vm();
+        let gfn_private = vm
+            .memory_attributes(cr2_or_gpa >> kernel::page::PAGE_SHIFT)
+            .is_private();
+        let code = oracle::private_access(error_code, vm.vm_type() as u8, gfn_private, site);
+        Ok(if code & PFERR_PRIVATE_ACCESS != 0 {
+            PrivateAccess::Private
+        } else {
+            PrivateAccess::Shared
+        })
+    }
+}
+
+/// `core::mem::forget` of a registration is safe code.  The registration
+/// names this module, so KVM unregisters the hooks when the module goes,
+/// before its text is freed; the guest scripts remove the module and check
+/// that KVM said so, and that another policy can register.  Registering
+/// fails with `EBUSY` while another policy is registered (`kvm_pfec.ko`, or
+/// this case's own from an earlier run of the suite).
+fn forgotten_registration_ends_with_the_module() -> Outcome {
+    let registration = Registration::<Forgotten>::new(crate::this_module())
+        .inspect_err(|e| pr_err!("    # registering failed: {e:?}\n"));
+    check!(registration.is_ok());
+    if let Ok(registration) = registration {
+        core::mem::forget(registration);
+    }
+    Ok(())
 }
 
 fn split_layout_matches_kvm_run() -> Outcome {

@@ -260,6 +260,28 @@ trace_calls() {
 	done
 }
 
+# internal_exports: the hook points' state (the static key, the bits that
+# select hw_error_code calls) and their out-of-line entries are exported to
+# KVM's own modules only, if at all (EXPORT_SYMBOL_FOR_KVM_INTERNAL: not with
+# KVM built in), so that no policy module can write them.
+internal_exports() {
+	local symvers sym ns
+	symvers=$(kernel_dir)/Module.symvers
+	for sym in kvm_pfec_enabled kvm_pfec_hw_bits __kvm_pfec_hw_error_code \
+		__kvm_pfec_private_access __kvm_pfec_nested_pf_filter; do
+		ns=$(awk -v s="$sym" '$2 == s { print $5 }' "$symvers")
+		case $ns in
+		"" | module:kvm-amd,kvm-intel) ;;
+		*) echo "$sym is exported to '$ns'"; return 1 ;;
+		esac
+	done
+	# And the policy's own entries are: the check sees the exports.
+	grep -q -P '\tkvm_pfec_register\tvmlinux\t.*kvm_pfec\*' "$symvers" || {
+		echo "kvm_pfec_register is not exported to kvm_pfec*"
+		return 1
+	}
+}
+
 say "[2/6] kernel: Linux $KVM_PFEC_KERNEL"
 bash "$KVM_PFEC_TOP/scripts/kernel.sh" || { step_failed "kernel build"; summary; }
 say "[3/6] module"
@@ -276,6 +298,10 @@ host_check "a test case left out of the case list fails the build" \
 	bash "$KVM_PFEC_TOP/scripts/forgotten-case.sh"
 host_check "the series keeps arm64's Rust build (CONFIG_RUST=y, KVM=y) working" \
 	bash "$KVM_PFEC_TOP/scripts/cross-check.sh"
+# 6.12 has no per-module exports (EXPORT_SYMBOL_FOR_MODULES).
+[ "$KVM_PFEC_KERNEL" = 6.12 ] ||
+	host_check "the hook points' static key, bits and entries are exported to KVM's own modules only" \
+		internal_exports
 host_check "checkpatch: no errors in kernel/$KVM_PFEC_KERNEL/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
 host_check "rustfmt: the Rust files of kernel/$KVM_PFEC_KERNEL/patches/ are formatted" \

@@ -11,7 +11,8 @@
  * guest can provoke on a correct KVM, come from the test knob
  * pfec_inject_memory_fault (CONFIG_KVM_PFEC_INJECT): after a KVM_RUN
  * populated an exit, KVM annotates a memory fault, once or twice, and the
- * KVM_RUN completes that exit.
+ * KVM_RUN completes that exit.  The knob pfec_inject_private_fail fails a
+ * policy's decision, to show that KVM still reports that fault.
  *
  * With $KVM_PFEC_KO set, the test also unloads kvm_pfec and runs the
  * scenarios again, to show that KVM's writer and the module's agree byte
@@ -123,29 +124,37 @@ static void assert_split_record(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Writes @val to the VM's pfec_inject_memory_fault: bits 63:12 a gpa, bits
- * 11:0 how many times to annotate a fault there.  Returns 0, or the errno
- * of a refused write.
+ * Writes @val to the VM's test knob @name.  Returns 0, or the errno of a
+ * refused write.
  */
-static int __write_knob(struct kvm_vm *vm, uint64_t val)
+static int __write_named_knob(struct kvm_vm *vm, const char *name, uint64_t val)
 {
 	char path[96], buf[32];
 	int fd, n, r;
 
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/debug/kvm/%d-%d/pfec_inject_memory_fault", getpid(), vm->fd);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s", getpid(), vm->fd,
+		 name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0) {
-		/* Without CONFIG_KVM_PFEC_INJECT neither knob exists. */
+		/* Without CONFIG_KVM_PFEC_INJECT no knob exists. */
 		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/pfec_inject",
 			 getpid(), vm->fd);
 		__TEST_REQUIRE(!access(path, F_OK), "no %s (CONFIG_KVM_PFEC_INJECT=n)", path);
-		TEST_FAIL("%s exists, but not pfec_inject_memory_fault", path);
+		TEST_FAIL("%s exists, but not %s", path, name);
 	}
 	n = snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)val);
 	r = write(fd, buf, n) == n ? 0 : errno;
 	close(fd);
 	return r;
+}
+
+/*
+ * Writes @val to the VM's pfec_inject_memory_fault: bits 63:12 a gpa, bits
+ * 11:0 how many times to annotate a fault there.
+ */
+static int __write_knob(struct kvm_vm *vm, uint64_t val)
+{
+	return __write_named_knob(vm, "pfec_inject_memory_fault", val);
 }
 
 static void arm_memory_fault(struct kvm_vm *vm, uint64_t gpa, int times)
@@ -252,6 +261,74 @@ static void test_default_layout(void)
 	TEST_ASSERT_EQ(vcpu->run->memory_fault.size, PAGE_SIZE);
 	TEST_ASSERT(!memcmp(high, exit_union(vcpu) + KVM_EXIT_SPLIT_LOW_SIZE, sizeof(high)),
 		    "the default layout wrote past the low part");
+	kvm_vm_free(vm);
+}
+
+/* Reads page 0, private until the host converts it, then page 1. */
+static void guest_read_two(uint64_t gva, uint64_t npages)
+{
+	GUEST_SYNC(0x1234);
+	READ_ONCE(*(volatile uint64_t *)gva);
+	READ_ONCE(*(volatile uint64_t *)(gva + PAGE_SIZE));
+	GUEST_DONE();
+}
+
+/* The memory-fault record of @vcpu's last exit, in @split's layout. */
+static void assert_record(struct kvm_vcpu *vcpu, bool split, uint64_t gpa, uint64_t flags)
+{
+	if (split) {
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, gpa);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.size, PAGE_SIZE);
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, flags);
+		/* The low part still holds the guest's GUEST_SYNC. */
+		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason, KVM_EXIT_IO);
+	} else {
+		TEST_ASSERT_EQ(vcpu->run->memory_fault.gpa, gpa);
+		TEST_ASSERT_EQ(vcpu->run->memory_fault.size, PAGE_SIZE);
+		TEST_ASSERT_EQ(vcpu->run->memory_fault.flags, flags);
+	}
+}
+
+/*
+ * A policy that fails a fault leaves a memory-fault exit for that fault, not
+ * whatever kvm_run held.  The guest's private page 0 exits first, as usual;
+ * the host converts it to shared, and arms pfec_inject_private_fail for page
+ * 1, so that the policy's decision for page 1 fails, once.  KVM_RUN must
+ * then report page 1, with the flags upstream decides (shared), and not page
+ * 0's private record; the next KVM_RUN maps page 1.
+ */
+static void test_policy_failure(bool split)
+{
+	const struct vm_shape shape = {
+		.mode = VM_MODE_DEFAULT,
+		.type = KVM_X86_SW_PROTECTED_VM,
+	};
+	const uint64_t page1 = PFEC_TEST_GPA + PAGE_SIZE;
+	struct kvm_vm *vm = __vm_create(shape, 1, 0);
+	struct kvm_vcpu *vcpu;
+	struct ucall uc;
+
+	if (split)
+		vm_ioctl(vm, KVM_ENABLE_CAP, &split_cap);
+	vcpu = vm_vcpu_add(vm, 0, guest_read_two);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFEC_TEST_GPA,
+				    PFEC_TEST_SLOT, 2, 0);
+	virt_map(vm, PFEC_TEST_GPA, PFEC_TEST_GPA, 2);
+	vcpu_args_set(vcpu, 2, PFEC_TEST_GPA, 2ull);
+	vm_mem_set_private(vm, PFEC_TEST_GPA, PAGE_SIZE);
+
+	run_to_sync(vcpu);
+	run_to_fault(vcpu);
+	assert_record(vcpu, split, PFEC_TEST_GPA, KVM_MEMORY_EXIT_FLAG_PRIVATE);
+
+	vm_mem_set_shared(vm, PFEC_TEST_GPA, PAGE_SIZE);
+	TEST_ASSERT_EQ(__write_named_knob(vm, "pfec_inject_private_fail", page1 | 1), 0);
+	run_to_fault(vcpu);
+	assert_record(vcpu, split, page1, 0);
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
 	kvm_vm_free(vm);
 }
 
@@ -489,7 +566,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	ksft_print_header();
-	ksft_set_plan(7);
+	ksft_set_plan(9);
 	test_capability();
 	ksft_test_result_pass("KVM_CAP_MEMORY_FAULT_SPLIT: discovery and bad arguments\n");
 	test_split_keeps_earlier_exit();
@@ -500,6 +577,10 @@ int main(int argc, char *argv[])
 	ksft_test_result_pass("default: upstream's layout\n");
 	test_case_a();
 	ksft_test_result_pass("seed 002 case A in one KVM_RUN: low part kept and named; case C counted\n");
+	test_policy_failure(false);
+	ksft_test_result_pass("default: a policy's failure is a memory-fault exit for its fault\n");
+	test_policy_failure(true);
+	ksft_test_result_pass("split: a policy's failure is a memory-fault exit for its fault\n");
 	if (ko) {
 		test_writers_agree(ko);
 		ksft_test_result_pass("KVM's writer and kvm_pfec's agree; no pinning\n");

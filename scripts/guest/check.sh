@@ -40,6 +40,8 @@ tap "/dev/kvm exists" test -c /dev/kvm
 tap "kvm_pfec.ko loads, logs its version, and says it unloaded after its hooks are gone" module_cycle
 tap "kvm_pfec_test.ko loads and KUnit runs its suites (results in kunit.ktap)" \
 	kunit_module
+tap "the registration kvm_pfec_test.ko leaked ended as it went: KVM said so, and kvm_pfec.ko registers" \
+	leaked_registration_ended
 tap "kvm_pfec.ko loads for the selftests" insmod "$ko"
 
 tests=()

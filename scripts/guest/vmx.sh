@@ -100,6 +100,7 @@ kunit() {
 	echo "@vmx ktap end" >&3
 	rmmod kvm_pfec_test || return 1
 	[ $found = 1 ] || { echo "no kvm_pfec KUnit results in /sys/kernel/debug/kunit"; return 1; }
+	leaked_registration_ended
 }
 
 load_module() {
