@@ -29,16 +29,12 @@ struct KvmPfecTest;
 
 /// This module, which the `kvm_pfec_registration` suite registers its hooks
 /// for.
-#[cfg(kvm_pfec_this_module_static)]
 fn this_module() -> &'static ThisModule {
-    &THIS_MODULE
-}
-
-/// This module, which the `kvm_pfec_registration` suite registers its hooks
-/// for.
-#[cfg(not(kvm_pfec_this_module_static))]
-fn this_module() -> &'static ThisModule {
-    kernel::module::this_module::<KvmPfecTest>()
+    #[cfg(kvm_pfec_this_module_static)]
+    let module = &THIS_MODULE;
+    #[cfg(not(kvm_pfec_this_module_static))]
+    let module = kernel::module::this_module::<KvmPfecTest>();
+    module
 }
 
 impl kernel::Module for KvmPfecTest {

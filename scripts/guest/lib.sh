@@ -149,8 +149,10 @@ tap_no_leak() {
 # safe Rust may: its removal must have ended it, with KVM's word for it, and
 # left KVM free for another policy (kvm_pfec.ko, loaded next).
 leaked_registration_ended() {
-	logged 'module kvm_pfec_test went away with its page-fault error-code policy registered; KVM unregistered it' >/dev/null ||
+	logged 'module kvm_pfec_test went away with its page-fault error-code policy registered; KVM unregistered it' >/dev/null || {
+		echo "no line from KVM that it unregistered the policy kvm_pfec_test.ko leaked"
 		return 1
+	}
 	insmod "$ko" && rmmod kvm_pfec
 }
 
