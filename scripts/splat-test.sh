@@ -75,3 +75,45 @@ grep -q '^set aside, a platform WARN at arch/x86/kernel/fpu/xstate.c:605-606: a 
 	{ echo "the set-aside WARN of a range is not named: $LAST"; exit 1; }
 fake_log="$(warn arch/x86/kernel/fpu/xstate.c:607 'past the range')"
 expect "a WARN past a platform place's range counts" 1 0
+
+# The L2 console check (console_no_splat, for scripts/guest/l2.sh), with
+# L2's platform WARNs, on a console log of the form that L2's boot wrote.
+l2_platform_warns
+console=$results/l2-console.log
+hrtimer_warn() { # FILE:LINE
+	cat <<LOG
+[   18.072980] IPI shorthand broadcast: enabled
+[   18.293532] ------------[ cut here ]------------
+[   18.293532] WARNING: $1 at __hrtimer_run_queues+0x186/0x250, CPU#0: swapper/0/1
+[   18.293532] Call Trace:
+[   18.293532]  hrtimer_interrupt+0x105/0x320
+[   18.293532] ---[ end trace 0000000000000000 ]---
+[   22.203834] sched_clock: Marking stable (12185287960, 10017940443)->(31002012206, -8798783803)
+LOG
+}
+expect_console() { # NAME WANT(0|1)
+	local rc=0 out
+	out=$(console_no_splat "$console") || rc=$?
+	if { [ "$2" = 0 ] && [ "$rc" != 0 ]; } || { [ "$2" = 1 ] && [ "$rc" = 0 ]; }; then
+		echo "$1: console_no_splat returned $rc"
+		echo "$out"
+		exit 1
+	fi
+	echo "ok: $1"
+	LAST=$out
+}
+hrtimer_warn kernel/time/hrtimer.c:2101 >"$console"
+expect_console "L2's platform WARN is set aside" 0
+grep -q "^set aside, a platform WARN at kernel/time/hrtimer.c:2101: 7.3's hrtimer base" <<<"$LAST" ||
+	{ echo "L2's set-aside WARN is not named with its reason: $LAST"; exit 1; }
+grep -q -x kernel/time/hrtimer.c:2101 "$console.platform-warns" ||
+	{ echo "L2's set-aside place is not kept in $console.platform-warns"; exit 1; }
+hrtimer_warn kernel/time/hrtimer.c:2102 >"$console"
+expect_console "an L2 WARN at another line of hrtimer.c counts" 1
+{ hrtimer_warn kernel/time/hrtimer.c:2101; echo '[   30.000000] Kernel panic - not syncing: Attempted to kill init!'; } >"$console"
+expect_console "an L2 panic beside L2's platform WARN counts" 1
+echo '[    5.000000] general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP' >"$console"
+expect_console "an L2 general protection fault counts" 1
+printf '%s\n' '[    1.000000] Linux version 7.3.4+' '[   29.790514] reboot: Power down' >"$console"
+expect_console "a clean L2 console passes" 0
+[ -z "$LAST" ] || { echo "a clean L2 console named something: $LAST"; exit 1; }
