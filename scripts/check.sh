@@ -196,6 +196,8 @@ host_check "the docs' lists, numbers, references and counts match the code and d
 host_check "rustfmt: the Rust sources are formatted" \
 	rustfmt --check --config-path "$KVM_PFEC_TOP/.rustfmt.toml" \
 	"$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec/*.rs
+host_check "pfec-vmm (vmm/) is clippy-clean and formatted" \
+	bash "$KVM_PFEC_TOP/scripts/vmm.sh" --clippy
 host_check "the module's Rust has no unsafe: only the kernel::kvm overlay does" \
 	no_unsafe "$KVM_PFEC_TOP"/rust/*.rs "$KVM_PFEC_TOP"/rust/pfec
 host_check "the module's Rust names no kernel version: both kernels build the same code" \
@@ -312,9 +314,10 @@ host_check "rustfmt: the Rust files of kernel/$KVM_PFEC_KERNEL/patches/ are form
 		bash "$KVM_PFEC_TOP/scripts/kunit-macro.sh"
 host_check "a dead VM explains itself: a guest crashed by sysrq-c is reported with its trace and test" \
 	bash "$KVM_PFEC_TOP/scripts/test-death.sh"
-say "[4/6] selftests and the L2 guest's initramfs"
+say "[4/6] selftests, the L2 guest's initramfs and pfec-vmm"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh" || { step_failed "selftest build"; summary; }
 bash "$KVM_PFEC_TOP/scripts/l2.sh" || { step_failed "L2 initramfs build"; summary; }
+bash "$KVM_PFEC_TOP/scripts/vmm.sh" || { step_failed "pfec-vmm build"; summary; }
 l2=("$(kernel_dir)/arch/x86/boot/bzImage" "$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)")
 
 kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
@@ -331,7 +334,7 @@ else
 	say "[5/6] booting the kernel: module load/unload, KUnit, KVM selftests"
 	bash "$KVM_PFEC_TOP/scripts/vm.sh" --timeout 3600 --results "$results" -- \
 		"${slow[@]}" scripts/guest/check.sh "$results" "$kselftest" selftests/upstream-$KVM_PFEC_KERNEL.list "$ko" "${l2[@]}" \
-		2>&1 | tee "$results/vm.log"
+		"$(bash "$KVM_PFEC_TOP/scripts/vmm.sh" --print-path)" 2>&1 | tee "$results/vm.log"
 fi
 vm_rc=${PIPESTATUS[0]}
 

@@ -21,7 +21,7 @@
 # docs, the results and the tools that only write and check them: the
 # docs' own checks run afresh in every make check, and a results file that
 # counted its own commit's docs as an input would never be current.
-CHECK_INPUTS=".ci .cargo scripts kernel rust selftests Makefile Kbuild Cargo.toml Cargo.lock
+CHECK_INPUTS=".ci .cargo scripts kernel rust selftests vmm Makefile Kbuild Cargo.toml Cargo.lock
 	:!scripts/results.sh :!scripts/results.py :!scripts/doccheck.py :!selftests/survey"
 
 # fault_path_inputs BASE: what a run on BASE's kernel (make bench, make

@@ -6,14 +6,15 @@
 # loaded.
 #
 # Usage: check.sh RESULTS_DIR KSELFTEST_INSTALL UPSTREAM_LIST KVM_PFEC_KO
-#                 L2_KERNEL L2_INITRAMFS
+#                 L2_KERNEL L2_INITRAMFS PFEC_VMM
 #
 # Writes to RESULTS_DIR: guest.tap (our checks), kunit.ktap (the module's
 # KUnit suites, from debugfs), kselftest.tap (run_kselftest.sh's TAP),
-# l2-console.log (the L2 guest's console) and dmesg.txt.  Exits non-zero
+# l2-console.log (the L2 guest's console), vmm-default.log and
+# vmm-split.log (pfec-vmm's output) and dmesg.txt.  Exits non-zero
 # when anything failed.
 set -u
-results=$1 kselftest=$2 list=$3 ko=$4 l2_kernel=$5 l2_initrd=$6
+results=$1 kselftest=$2 list=$3 ko=$4 l2_kernel=$5 l2_initrd=$6 vmm=$7
 . "$(dirname "$0")/lib.sh"
 
 # kvm_pfec_test.ko's KUnit suites run at insmod: collect their KTAP from
@@ -61,6 +62,18 @@ grep -q '^not ok' "$results/kselftest.tap" && failed=1
 
 tap "a real VMM: qemu boots Linux on KVM to its init, which writes 256 MiB, and powers off; a VM without private memory asks kvm_pfec for no decision" \
 	"$(dirname "$0")/l2.sh" "$l2_kernel" "$l2_initrd" "$results/l2-console.log" 256
+# rust_vmm LAYOUT: pfec-vmm's run in LAYOUT, its output kept as
+# vmm-LAYOUT.log.
+rust_vmm() {
+	local rc=0
+	"$vmm" "$1" >"$results/vmm-$1.log" 2>&1 || rc=$?
+	cat "$results/vmm-$1.log"
+	return $rc
+}
+tap "a Rust VMM on rust-vmm's kvm-ioctls runs a software-protected VM: private pages in its guest_memfd, shared ones in its memory, each KVM_EXIT_MEMORY_FAULT (read through kvm-ioctls) answered by converting the page, and kvm_pfec's counters agree" \
+	rust_vmm default
+tap "the same Rust VMM with KVM_CAP_MEMORY_FAULT_SPLIT reads each memory fault from the split record, with the port exit before it intact" \
+	rust_vmm split
 tap "kvm_pfec.ko unloads after the selftests" rmmod kvm_pfec
 tap_no_leak
 tap "the kernel log has exactly one WARN, the guard's, which names its Rust caller, and no other splat" no_splat 1
