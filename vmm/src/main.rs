@@ -93,6 +93,12 @@ struct SplitRecord {
     pad: u32,
 }
 
+const _: () = assert!(
+    core::mem::size_of::<SplitRecord>() == 32
+        && KVM_EXIT_SPLIT_LOW_SIZE + core::mem::size_of::<SplitRecord>()
+            <= core::mem::size_of::<kvm_bindings::kvm_run__bindgen_ty_1>()
+);
+
 /// A memory fault, as the VMM read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Fault {
@@ -141,25 +147,30 @@ impl Mapping {
 
     /// The 32-bit word at `offset`, as the guest may have written it.
     fn read_u32(&self, offset: u64) -> u32 {
-        assert!(offset as usize + 4 <= self.len);
-        // SAFETY: in bounds (checked above) of a live mapping; the guest
-        // writes it only while KVM_RUN runs, and this thread is the one that
-        // calls KVM_RUN, so no write races this read.
-        unsafe { ptr::read_volatile(self.addr.add(offset as usize).cast::<u32>()) }
+        let offset = usize::try_from(offset).expect("offset fits a usize");
+        assert!(offset % 4 == 0 && offset.checked_add(4).is_some_and(|end| end <= self.len));
+        // SAFETY: aligned (the mapping is page-aligned and `offset` a
+        // multiple of 4) and in bounds (both checked above) of a live
+        // mapping; the guest writes it only while KVM_RUN runs, which only
+        // this thread calls, so no write races this read.
+        unsafe { ptr::read_volatile(self.addr.add(offset).cast::<u32>()) }
     }
 
     fn write(&self, offset: usize, bytes: &[u8]) {
-        assert!(offset + bytes.len() <= self.len);
+        assert!(offset
+            .checked_add(bytes.len())
+            .is_some_and(|end| end <= self.len));
         // SAFETY: in bounds (checked above) of a live mapping that no vCPU
-        // runs on yet.
+        // runs on yet; `bytes` is this process's own memory, outside it.
         unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.addr.add(offset), bytes.len()) }
     }
 }
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: the mapping that new() made, unmapped once; the VM whose
-        // slots use it is dropped before it (see Vm's field order).
+        // SAFETY: the mapping that new() made, unmapped once.  The VM whose
+        // slots name it is dropped before it: after it in Vm's fields, and
+        // made after it in Vm::new(), whose locals drop in reverse order.
         unsafe { libc::munmap(self.addr.cast(), self.len) };
     }
 }
@@ -204,6 +215,16 @@ fn err(what: &str) -> impl Fn(kvm_ioctls::Error) -> String + '_ {
 
 impl Vm {
     fn new(kvm: &Kvm, layout: Layout) -> Result<Vm, String> {
+        // The memory first, so that on an error below the VM, made later,
+        // goes first.
+        let map = |pages| Mapping::new(pages).map_err(|e| format!("mmap: {e}"));
+        let (code, protected, converted) = (
+            map(CODE_SLOT_PAGES)?,
+            map(PROTECTED_PAGES)?,
+            map(CONVERTED_PAGES)?,
+        );
+        code.write((CODE_GPA - CODE_SLOT_GPA) as usize, &guest_code());
+
         let vm = kvm
             .create_vm_with_type(u64::from(KVM_X86_SW_PROTECTED_VM))
             .map_err(err("KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM)"))?;
@@ -219,14 +240,6 @@ impl Vm {
             vm.enable_cap(&cap)
                 .map_err(err("KVM_ENABLE_CAP(KVM_CAP_MEMORY_FAULT_SPLIT)"))?;
         }
-
-        let map = |pages| Mapping::new(pages).map_err(|e| format!("mmap: {e}"));
-        let (code, protected, converted) = (
-            map(CODE_SLOT_PAGES)?,
-            map(PROTECTED_PAGES)?,
-            map(CONVERTED_PAGES)?,
-        );
-        code.write((CODE_GPA - CODE_SLOT_GPA) as usize, &guest_code());
 
         let fd = vm
             .create_guest_memfd(kvm_create_guest_memfd {
@@ -252,8 +265,12 @@ impl Vm {
                 guest_memfd: gmem.map_or(0, |f| f.as_raw_fd() as u32),
                 ..Default::default()
             };
-            // SAFETY: the slot names memory of a Mapping that Vm holds, and
-            // Vm drops the VM before its mappings.
+            // SAFETY: kvm-ioctls asks for memory that stays mapped while the
+            // slot exists, slots that do not overlap, and a guest_memfd of
+            // this VM.  The slot names a whole Mapping, which outlives the
+            // VM (see Mapping's drop); the three slots' ranges are disjoint
+            // (the consts); the guest_memfd is the one this VM made, bound
+            // to this slot alone.
             unsafe { vm.set_user_memory_region2(region) }
                 .map_err(err("KVM_SET_USER_MEMORY_REGION2"))
         };
@@ -341,9 +358,10 @@ impl Vm {
     fn split_fault(&mut self) -> Exit {
         let run: &kvm_run = self.vcpu.get_kvm_run();
         let union = ptr::addr_of!(run.__bindgen_anon_1).cast::<u8>();
-        // SAFETY: the exit union is 256 bytes, and the record's 32 lie at
-        // KVM_EXIT_SPLIT_LOW_SIZE within it; KVM writes kvm_run only inside
-        // KVM_RUN, which this thread is not in.
+        // SAFETY: the record lies within the exit union (the const assert
+        // below SplitRecord), read unaligned; KVM writes kvm_run only in
+        // this vCPU's ioctls, which only this thread, holding the VcpuFd,
+        // makes, and none is running.
         let record = unsafe {
             ptr::read_unaligned(union.add(KVM_EXIT_SPLIT_LOW_SIZE).cast::<SplitRecord>())
         };
@@ -353,8 +371,8 @@ impl Vm {
                 record.low_exit_reason
             ));
         }
-        // SAFETY: the record says that the low part holds a KVM_EXIT_IO's
-        // data, and the io member is that exit's.
+        // SAFETY: reading a union member: any bits make a valid `u16`, and
+        // the record says that the low part holds a KVM_EXIT_IO's data.
         let port = unsafe { run.__bindgen_anon_1.io.port };
         if port != PORT_TOUCHED {
             return Exit::Other(format!(
