@@ -199,6 +199,16 @@ static void test_capability(void)
 	TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) && errno == EINVAL,
 		    "enabling after KVM_CREATE_VCPU");
 	kvm_vm_free(vm);
+
+	/* Enabled before the vCPU: enabling again is fine, disabling is not. */
+	vm = fault_vm(true, 0, &vcpu);
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	cap.args[0] = 0;
+	TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) && errno == EINVAL, "disabling");
+	run_to_sync(vcpu);
+	run_to_fault(vcpu);
+	assert_split_record(vcpu);
+	kvm_vm_free(vm);
 }
 
 /*
@@ -377,16 +387,24 @@ static void case_a(bool split, int times, struct outcome *o)
 	arm_memory_fault(vm, INJECT_GPA, times);
 	capture(vcpu, _vcpu_run(vcpu), o);
 	TEST_ASSERT_EQ(o->r, 0);
-	TEST_ASSERT_EQ(o->exit_reason, KVM_EXIT_MEMORY_FAULT);
 	TEST_ASSERT_EQ(o->double_annotations, times - 1);
 	if (!split) {
-		/* Upstream's layout: the record is written over the I/O exit. */
+		/*
+		 * Upstream's layout: KVM_RUN returns 0 with the memory fault,
+		 * whose record is written over the I/O exit.
+		 */
+		TEST_ASSERT_EQ(o->exit_reason, KVM_EXIT_MEMORY_FAULT);
 		TEST_ASSERT_EQ(vcpu->run->memory_fault.gpa, INJECT_GPA);
 		TEST_ASSERT(memcmp(plain.exit_union, o->exit_union, sizeof(vcpu->run->io)),
 			    "the record left the I/O exit intact in upstream's layout");
 		kvm_vm_free(vm);
 		return;
 	}
+	/*
+	 * The split layout: KVM_RUN never returns 0 with a memory fault.  It
+	 * reports the I/O exit it completed, and the fault's record stays.
+	 */
+	TEST_ASSERT_EQ(o->exit_reason, KVM_EXIT_IO);
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, INJECT_GPA);
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.size, PAGE_SIZE);
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, 0);
@@ -394,8 +412,7 @@ static void case_a(bool split, int times, struct outcome *o)
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason, KVM_EXIT_IO);
 	TEST_ASSERT(!memcmp(plain.exit_union, o->exit_union, KVM_EXIT_SPLIT_LOW_SIZE),
 		    "the memory fault changed the low part of the exit union");
-	/* So userspace can complete the I/O exit, and the guest goes on. */
-	vcpu->run->exit_reason = vcpu->run->split.memory_fault.low_exit_reason;
+	/* So userspace completes the I/O exit as it is, and the guest goes on. */
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
 	TEST_ASSERT_EQ(uc.args[1], 0x1234);
 	run_to_fault(vcpu);
@@ -451,6 +468,57 @@ static void assert_same(const struct outcome *a, const struct outcome *b, const 
 }
 
 /*
+ * Userspace writes another exit's reason into exit_reason, and into the
+ * old record's low_exit_reason, before each KVM_RUN: each record still names
+ * the I/O exit whose data the low part holds, which KVM keeps itself.  So
+ * does a KVM_RUN with immediate_exit in between, which fails with EINTR
+ * before KVM reports anything, and leaves exit_reason as userspace wrote it,
+ * and a KVM_PRE_FAULT_MEMORY of the faulting page, whose record KVM writes
+ * outside KVM_RUN.
+ */
+static void test_wrong_exit_reason(void)
+{
+	static const uint32_t wrong[] = {
+		KVM_EXIT_HLT, KVM_EXIT_MMIO, KVM_EXIT_MEMORY_FAULT, 0xdead,
+	};
+	struct kvm_pre_fault_memory range = {
+		.gpa = PFEC_TEST_GPA,
+		.size = PAGE_SIZE,
+	};
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	unsigned int i;
+	int r;
+
+	vm = fault_vm(true, 0, &vcpu);
+	run_to_sync(vcpu);
+	for (i = 0; i < ARRAY_SIZE(wrong); i++) {
+		vcpu->run->exit_reason = wrong[i];
+		vcpu->run->split.memory_fault.low_exit_reason = wrong[i];
+		run_to_fault(vcpu);
+		assert_split_record(vcpu);
+	}
+
+	vcpu->run->immediate_exit = 1;
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	r = __vcpu_run(vcpu);
+	TEST_ASSERT(r == -1 && errno == EINTR,
+		    "KVM_RUN with immediate_exit: expected EINTR, got %d (errno %d)", r, errno);
+	TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_HLT);
+	vcpu->run->immediate_exit = 0;
+	run_to_fault(vcpu);
+	assert_split_record(vcpu);
+
+	/* KVM_PRE_FAULT_MEMORY annotates the same fault outside KVM_RUN. */
+	vcpu->run->exit_reason = 0xdead;
+	r = __vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range);
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "KVM_PRE_FAULT_MEMORY: expected EFAULT, got %d (errno %d)", r, errno);
+	assert_split_record(vcpu);
+	kvm_vm_free(vm);
+}
+
+/*
  * KVM's writer against kvm_pfec's: the same scenarios with the module
  * loaded and unloaded leave userspace the same bytes.  A split VM does not
  * pin the module, keeps its layout while the module goes and comes back, and
@@ -476,6 +544,7 @@ static void test_writers_agree(const char *ko)
 	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_MEMORY_FAULT_SPLIT), 1);
 	test_capability();
 	scenarios(without);
+	test_wrong_exit_reason();
 
 	TEST_ASSERT(!system(cmd), "'%s' failed", cmd);
 	capture(vcpu, _vcpu_run(vcpu), &o[2]);
@@ -500,7 +569,6 @@ static void test_scribbler_and_stuck_vcpu(int runs)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	uint64_t *words, x = 0x853c49e6748fea9bull;
-	uint32_t low;
 	char record[8192], prefix[128];
 	int i, j, kmsg, want;
 
@@ -517,17 +585,11 @@ static void test_scribbler_and_stuck_vcpu(int runs)
 			words[j] = x;
 		}
 		/*
-		 * After a memory fault, the next record's low_exit_reason is
-		 * the one in kvm_run: here, what the scribbler wrote.
+		 * Whatever the scribbler wrote, the record names the I/O exit,
+		 * which KVM keeps itself.
 		 */
-		low = vcpu->run->split.memory_fault.low_exit_reason;
 		run_to_fault(vcpu);
-		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
-		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, PFEC_TEST_GPA);
-		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.size, PAGE_SIZE);
-		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason,
-			       i ? low : KVM_EXIT_IO);
-		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.pad, 0);
+		assert_split_record(vcpu);
 		TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_stuck"),
 			       i + 1 >= STUCK_THRESHOLD);
 	}
@@ -566,7 +628,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_pfec_loaded());
 
 	ksft_print_header();
-	ksft_set_plan(9);
+	ksft_set_plan(10);
 	test_capability();
 	ksft_test_result_pass("KVM_CAP_MEMORY_FAULT_SPLIT: discovery and bad arguments\n");
 	test_split_keeps_earlier_exit();
@@ -576,7 +638,9 @@ int main(int argc, char *argv[])
 	test_default_layout();
 	ksft_test_result_pass("default: upstream's layout\n");
 	test_case_a();
-	ksft_test_result_pass("seed 002 case A in one KVM_RUN: low part kept and named; case C counted\n");
+	ksft_test_result_pass("seed 002 case A in one KVM_RUN: the completed exit reported, low part kept and named; case C counted\n");
+	test_wrong_exit_reason();
+	ksft_test_result_pass("split: a wrong exit_reason from userspace does not reach the record\n");
 	test_policy_failure(false);
 	ksft_test_result_pass("default: a policy's failure is a memory-fault exit for its fault\n");
 	test_policy_failure(true);

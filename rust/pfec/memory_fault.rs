@@ -63,12 +63,13 @@ pub const EXIT_UNKNOWN: u32 = 0;
 
 /// The record's `low_exit_reason`: which exit the data in the low part is
 /// from.  `current` is kvm_run's `exit_reason` as KVM annotates the fault,
-/// `KVM_EXIT_UNKNOWN` unless this `KVM_RUN` populated an exit (x86 resets
-/// it as `KVM_RUN` begins); `at_entry` is `exit_reason` as `KVM_RUN` began,
-/// the exit userspace last saw; `previous` is the `low_exit_reason` of the
-/// record in kvm_run.  A memory fault's record went to the high part and
-/// left the low part alone, so after one the low part still holds the exit
-/// that record named.
+/// `KVM_EXIT_UNKNOWN` unless this `KVM_RUN` populated an exit (KVM resets
+/// it as `KVM_RUN` begins); `at_entry` is the last exit but a memory fault
+/// that `KVM_RUN` reported, which KVM keeps in the vCPU, out of userspace's
+/// reach; `previous` is the `low_exit_reason` of the record in kvm_run.  A
+/// memory fault's record went to the high part and left the low part alone,
+/// so after one in the same `KVM_RUN` the low part still holds the exit that
+/// record named.
 pub const fn low_exit_reason(current: u32, at_entry: u32, previous: u32) -> u32 {
     let exit = if current == EXIT_UNKNOWN {
         at_entry
