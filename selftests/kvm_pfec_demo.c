@@ -114,7 +114,7 @@ static void demo_memory_fault(bool split)
 	TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
 	if (split)
 		printf("memory fault exit, split layout (record at byte %d of the exit union): gpa 0x%llx size 0x%llx flags 0x%llx\n",
-		       KVM_EXIT_SPLIT_LOW_SIZE, vcpu->run->split.memory_fault.gpa,
+		       KVM_MEMORY_FAULT_SPLIT_LOW_SIZE, vcpu->run->split.memory_fault.gpa,
 		       vcpu->run->split.memory_fault.size, vcpu->run->split.memory_fault.flags);
 	else
 		printf("memory fault exit, upstream layout (record at byte 0): gpa 0x%llx size 0x%llx flags 0x%llx\n",

@@ -218,7 +218,7 @@ static void test_capability(void)
  */
 static void test_split_keeps_earlier_exit(void)
 {
-	uint8_t before[KVM_EXIT_SPLIT_LOW_SIZE];
+	uint8_t before[KVM_MEMORY_FAULT_SPLIT_LOW_SIZE];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 
@@ -263,13 +263,13 @@ static void test_default_layout(void)
 
 	vm = fault_vm(false, 0, &vcpu);
 	run_to_sync(vcpu);
-	memset(exit_union(vcpu) + KVM_EXIT_SPLIT_LOW_SIZE, 0x5a, sizeof(high));
-	memcpy(high, exit_union(vcpu) + KVM_EXIT_SPLIT_LOW_SIZE, sizeof(high));
+	memset(exit_union(vcpu) + KVM_MEMORY_FAULT_SPLIT_LOW_SIZE, 0x5a, sizeof(high));
+	memcpy(high, exit_union(vcpu) + KVM_MEMORY_FAULT_SPLIT_LOW_SIZE, sizeof(high));
 	run_to_fault(vcpu);
 	TEST_ASSERT_EQ(vcpu->run->memory_fault.flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
 	TEST_ASSERT_EQ(vcpu->run->memory_fault.gpa, PFEC_TEST_GPA);
 	TEST_ASSERT_EQ(vcpu->run->memory_fault.size, PAGE_SIZE);
-	TEST_ASSERT(!memcmp(high, exit_union(vcpu) + KVM_EXIT_SPLIT_LOW_SIZE, sizeof(high)),
+	TEST_ASSERT(!memcmp(high, exit_union(vcpu) + KVM_MEMORY_FAULT_SPLIT_LOW_SIZE, sizeof(high)),
 		    "the default layout wrote past the low part");
 	kvm_vm_free(vm);
 }
@@ -410,7 +410,7 @@ static void case_a(bool split, int times, struct outcome *o)
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.flags, 0);
 	/* Which exit the low part is from, and the low part intact. */
 	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.low_exit_reason, KVM_EXIT_IO);
-	TEST_ASSERT(!memcmp(plain.exit_union, o->exit_union, KVM_EXIT_SPLIT_LOW_SIZE),
+	TEST_ASSERT(!memcmp(plain.exit_union, o->exit_union, KVM_MEMORY_FAULT_SPLIT_LOW_SIZE),
 		    "the memory fault changed the low part of the exit union");
 	/* So userspace completes the I/O exit as it is, and the guest goes on. */
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);

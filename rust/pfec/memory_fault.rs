@@ -29,7 +29,7 @@
 /// Size of kvm_run's exit union.
 #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
 pub const EXIT_UNION_SIZE: usize = 256;
-/// `KVM_EXIT_SPLIT_LOW_SIZE`: what every exit but a memory fault may use.
+/// `KVM_MEMORY_FAULT_SPLIT_LOW_SIZE`: what every exit but a memory fault may use.
 pub const LOW_SIZE: usize = 192;
 /// The largest exit in the union: `internal` and `system_event` (two
 /// 32-bit fields and 16 `u64`s).

@@ -43,9 +43,9 @@ use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
 /// Our uAPI's `KVM_CAP_MEMORY_FAULT_SPLIT` (kernel/*/patches, "KVM: x86: Add
 /// KVM_CAP_MEMORY_FAULT_SPLIT"): kvm-bindings does not know it.
 const KVM_CAP_MEMORY_FAULT_SPLIT: u32 = 0x4b50_0001;
-/// Our uAPI's `KVM_EXIT_SPLIT_LOW_SIZE`: where the split record starts in the
+/// Our uAPI's `KVM_MEMORY_FAULT_SPLIT_LOW_SIZE`: where the split record starts in the
 /// exit union.
-const KVM_EXIT_SPLIT_LOW_SIZE: usize = 192;
+const KVM_MEMORY_FAULT_SPLIT_LOW_SIZE: usize = 192;
 
 const PAGE: u64 = 4096;
 /// Slot 0: the guest's code, at `CODE_GPA`.
@@ -95,7 +95,7 @@ struct SplitRecord {
 
 const _: () = assert!(
     core::mem::size_of::<SplitRecord>() == 32
-        && KVM_EXIT_SPLIT_LOW_SIZE + core::mem::size_of::<SplitRecord>()
+        && KVM_MEMORY_FAULT_SPLIT_LOW_SIZE + core::mem::size_of::<SplitRecord>()
             <= core::mem::size_of::<kvm_bindings::kvm_run__bindgen_ty_1>()
 );
 
@@ -363,7 +363,11 @@ impl Vm {
         // this vCPU's ioctls, which only this thread, holding the VcpuFd,
         // makes, and none is running.
         let record = unsafe {
-            ptr::read_unaligned(union.add(KVM_EXIT_SPLIT_LOW_SIZE).cast::<SplitRecord>())
+            ptr::read_unaligned(
+                union
+                    .add(KVM_MEMORY_FAULT_SPLIT_LOW_SIZE)
+                    .cast::<SplitRecord>(),
+            )
         };
         if record.low_exit_reason != KVM_EXIT_IO {
             return Exit::Other(format!(
