@@ -36,45 +36,48 @@ LOG
 fake_log=
 dmesg() { printf '%s\n' "$fake_log"; }
 
-expect() { # NAME WANT(0|1) GUARD_WARNS
-	local rc=0 out
-	out=$(no_splat "$3") || rc=$?
-	if { [ "$2" = 0 ] && [ "$rc" != 0 ]; } || { [ "$2" = 1 ] && [ "$rc" = 0 ]; }; then
-		echo "$1: no_splat $3 returned $rc"
+# expect_check NAME WANT(0|1) CHECK...: the check CHECK... passes (WANT 0)
+# or fails (WANT 1); its output is left in LAST.
+expect_check() {
+	local what=$1 want=$2 rc=0 out
+	shift 2
+	out=$("$@") || rc=$?
+	if { [ "$want" = 0 ] && [ "$rc" != 0 ]; } || { [ "$want" = 1 ] && [ "$rc" = 0 ]; }; then
+		echo "$what: $* returned $rc"
 		echo "$out"
 		exit 1
 	fi
-	echo "ok: $1"
+	echo "ok: $what"
 	LAST=$out
 }
 
 fake_log="$(warn arch/x86/kernel/cpu/topology_common.c:57 'platform')"
-expect "a platform WARN alone is set aside" 0 0
+expect_check "a platform WARN alone is set aside" 0 no_splat 0
 grep -q '^set aside, a platform WARN at arch/x86/kernel/cpu/topology_common.c:57: made-up reason$' <<<"$LAST" ||
 	{ echo "the set-aside WARN is not named with its reason: $LAST"; exit 1; }
 fake_log="$(warn arch/x86/kernel/cpu/topology_common.c:57 'platform')
 $(guard)"
-expect "a platform WARN and the guard's" 0 1
+expect_check "a platform WARN and the guard's" 0 no_splat 1
 fake_log="$(warn arch/x86/kernel/cpu/topology_common.c:57 'platform')
 $(warn arch/x86/kvm/mmu/mmu.c:4683 'ours')"
-expect "a platform WARN does not hide another WARN" 1 0
+expect_check "a platform WARN does not hide another WARN" 1 no_splat 0
 fake_log="$(warn arch/x86/kernel/cpu/topology_common.c:570 'a nearby line')"
-expect "a WARN at another line of the platform's file counts" 1 0
+expect_check "a WARN at another line of the platform's file counts" 1 no_splat 0
 fake_log="$(warn arch/x86/kernel/cpu/topology_common.c:57 'platform')
 [    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000"
-expect "a BUG beside a platform WARN counts" 1 0
+expect_check "a BUG beside a platform WARN counts" 1 no_splat 0
 # 7.3's WARNING line: "WARNING: FILE:LINE at FUNC+0x.../0x..., CPU#0: COMM/PID".
 fake_log="[    0.100000] ------------[ cut here ]------------
 [    0.100001] WARNING: arch/x86/kernel/cpu/topology_common.c:57 at parse_legacy+0x1/0x2, CPU#0: swapper/0
 [    0.100002] ---[ end trace 0000000000000000 ]---"
-expect "a platform WARN in 7.3's format is set aside" 0 0
+expect_check "a platform WARN in 7.3's format is set aside" 0 no_splat 0
 # A place given as a range of lines: each line of it, and no other.
 fake_log="$(warn arch/x86/kernel/fpu/xstate.c:606 'macro')"
-expect "a WARN within a platform place's range is set aside" 0 0
+expect_check "a WARN within a platform place's range is set aside" 0 no_splat 0
 grep -q '^set aside, a platform WARN at arch/x86/kernel/fpu/xstate.c:605-606: a macro over two lines$' <<<"$LAST" ||
 	{ echo "the set-aside WARN of a range is not named: $LAST"; exit 1; }
 fake_log="$(warn arch/x86/kernel/fpu/xstate.c:607 'past the range')"
-expect "a WARN past a platform place's range counts" 1 0
+expect_check "a WARN past a platform place's range counts" 1 no_splat 0
 
 # The L2 console check (console_no_splat, for scripts/guest/l2.sh), with
 # L2's platform WARNs, on a console log of the form that L2's boot wrote.
@@ -91,29 +94,18 @@ hrtimer_warn() { # FILE:LINE
 [   22.203834] sched_clock: Marking stable (12185287960, 10017940443)->(31002012206, -8798783803)
 LOG
 }
-expect_console() { # NAME WANT(0|1)
-	local rc=0 out
-	out=$(console_no_splat "$console") || rc=$?
-	if { [ "$2" = 0 ] && [ "$rc" != 0 ]; } || { [ "$2" = 1 ] && [ "$rc" = 0 ]; }; then
-		echo "$1: console_no_splat returned $rc"
-		echo "$out"
-		exit 1
-	fi
-	echo "ok: $1"
-	LAST=$out
-}
 hrtimer_warn kernel/time/hrtimer.c:2101 >"$console"
-expect_console "L2's platform WARN is set aside" 0
+expect_check "L2's platform WARN is set aside" 0 console_no_splat "$console"
 grep -q "^set aside, a platform WARN at kernel/time/hrtimer.c:2101: 7.3's hrtimer base" <<<"$LAST" ||
 	{ echo "L2's set-aside WARN is not named with its reason: $LAST"; exit 1; }
 grep -q -x kernel/time/hrtimer.c:2101 "$console.platform-warns" ||
 	{ echo "L2's set-aside place is not kept in $console.platform-warns"; exit 1; }
 hrtimer_warn kernel/time/hrtimer.c:2102 >"$console"
-expect_console "an L2 WARN at another line of hrtimer.c counts" 1
+expect_check "an L2 WARN at another line of hrtimer.c counts" 1 console_no_splat "$console"
 { hrtimer_warn kernel/time/hrtimer.c:2101; echo '[   30.000000] Kernel panic - not syncing: Attempted to kill init!'; } >"$console"
-expect_console "an L2 panic beside L2's platform WARN counts" 1
+expect_check "an L2 panic beside L2's platform WARN counts" 1 console_no_splat "$console"
 echo '[    5.000000] general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP' >"$console"
-expect_console "an L2 general protection fault counts" 1
+expect_check "an L2 general protection fault counts" 1 console_no_splat "$console"
 printf '%s\n' '[    1.000000] Linux version 7.3.4+' '[   29.790514] reboot: Power down' >"$console"
-expect_console "a clean L2 console passes" 0
+expect_check "a clean L2 console passes" 0 console_no_splat "$console"
 [ -z "$LAST" ] || { echo "a clean L2 console named something: $LAST"; exit 1; }
