@@ -318,6 +318,9 @@ say "[4/6] selftests, the L2 guest's initramfs and pfec-vmm"
 bash "$KVM_PFEC_TOP/scripts/selftests.sh" || { step_failed "selftest build"; summary; }
 bash "$KVM_PFEC_TOP/scripts/l2.sh" || { step_failed "L2 initramfs build"; summary; }
 bash "$KVM_PFEC_TOP/scripts/vmm.sh" || { step_failed "pfec-vmm build"; summary; }
+# After selftests.sh, whose make headers_install it reads.
+host_check "the uAPI keeps every member of struct kvm_run at its path and offset in bindgen's bindings" \
+	bash "$KVM_PFEC_TOP/scripts/uapi-layout.sh"
 l2=("$(kernel_dir)/arch/x86/boot/bzImage" "$(bash "$KVM_PFEC_TOP/scripts/l2.sh" --print-path)")
 
 kselftest=$(bash "$KVM_PFEC_TOP/scripts/selftests.sh" --print-dir)
