@@ -73,6 +73,9 @@ module! {
     name: "kvm_pfec",
     description: "KVM x86 page-fault error-code policy",
     license: "GPL",
+    // KVM's policy API: in this namespace on 6.12; later kernels export it
+    // to kvm_pfec* modules by name, and no symbol there is in it.
+    imports_ns: ["KVM_PFEC"],
 }
 
 // The pure core's copies of KVM's uAPI values, checked against the kernel's.

@@ -23,6 +23,9 @@ module! {
     name: "kvm_pfec_test",
     description: "KUnit tests of the kvm-pfec page-fault error-code policy",
     license: "GPL",
+    // KVM's policy API: in this namespace on 6.12; later kernels export it
+    // to kvm_pfec* modules by name, and no symbol there is in it.
+    imports_ns: ["KVM_PFEC"],
 }
 
 struct KvmPfecTest;

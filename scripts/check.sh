@@ -262,26 +262,40 @@ trace_calls() {
 	done
 }
 
-# internal_exports: the hook points' state (the static key, the bits that
+# internal_exports KO: the hook points' state (the static key, the bits that
 # select hw_error_code calls) and their out-of-line entries are exported to
-# KVM's own modules only, if at all (EXPORT_SYMBOL_FOR_KVM_INTERNAL: not with
-# KVM built in), so that no policy module can write them.
+# KVM's own modules only, if at all, so that no policy module can write them:
+# on 7.3 with EXPORT_SYMBOL_FOR_KVM_INTERNAL (not at all with KVM built in),
+# on 6.12, which has no exports to named modules, in the KVM_PFEC_INTERNAL
+# namespace, which KO does not import.  The policy API is exported to
+# kvm_pfec* modules by name (7.3) or in the KVM_PFEC namespace (6.12), which
+# KO imports.
 internal_exports() {
-	local symvers sym ns
+	local ko=$1 symvers sym ns n=0 imports
 	symvers=$(kernel_dir)/Module.symvers
 	for sym in kvm_pfec_enabled kvm_pfec_hw_bits __kvm_pfec_hw_error_code \
 		__kvm_pfec_private_access __kvm_pfec_nested_pf_filter; do
 		ns=$(awk -v s="$sym" '$2 == s { print $5 }' "$symvers")
-		case $ns in
-		"" | module:kvm-amd,kvm-intel) ;;
+		case $KVM_PFEC_KERNEL:$ns in
+		7.3: | 7.3:module:kvm-amd,kvm-intel | 6.12:KVM_PFEC_INTERNAL) ;;
 		*) echo "$sym is exported to '$ns'"; return 1 ;;
 		esac
 	done
-	# And the policy's own entries are: the check sees the exports.
-	grep -q -P '\tkvm_pfec_register\tvmlinux\t.*kvm_pfec\*' "$symvers" || {
-		echo "kvm_pfec_register is not exported to kvm_pfec*"
-		return 1
-	}
+	# Every other export of the hooks is the policy API.
+	while read -r sym ns; do
+		case $sym in
+		kvm_pfec_enabled | kvm_pfec_hw_bits | __kvm_pfec_*) continue ;;
+		esac
+		case $KVM_PFEC_KERNEL:$ns in
+		7.3:module:kvm-amd,kvm-intel,kvm_pfec\* | 6.12:KVM_PFEC) n=$((n + 1)) ;;
+		*) echo "$sym is exported to '$ns'"; return 1 ;;
+		esac
+	done < <(awk '$2 ~ /kvm_pfec/ { print $2, $5 }' "$symvers")
+	# The check sees the exports: registration and the writer at least.
+	[ "$n" -ge 3 ] || { echo "only $n exports of the policy API found"; return 1; }
+	imports=$(modinfo -F import_ns "$ko") || return 1
+	[ "$imports" = KVM_PFEC ] || { echo "$ko imports '$imports', not KVM_PFEC alone"; return 1; }
+	echo "$n exports of the policy API; $ko imports $imports"
 }
 
 say "[2/6] kernel: Linux $KVM_PFEC_KERNEL"
@@ -300,10 +314,10 @@ host_check "a test case left out of the case list fails the build" \
 	bash "$KVM_PFEC_TOP/scripts/forgotten-case.sh"
 host_check "the series keeps arm64's Rust build (CONFIG_RUST=y, KVM=y) working" \
 	bash "$KVM_PFEC_TOP/scripts/cross-check.sh"
-# 6.12 has no per-module exports (EXPORT_SYMBOL_FOR_MODULES).
-[ "$KVM_PFEC_KERNEL" = 6.12 ] ||
-	host_check "the hook points' static key, bits and entries are exported to KVM's own modules only" \
-		internal_exports
+host_check "the hook points' static key, bits and entries are exported to KVM's own modules only" \
+	internal_exports "$ko"
+host_check "modpost refuses a module outside the policy API's scope (6.12: no KVM_PFEC import; 7.3: not kvm_pfec*)" \
+	bash "$KVM_PFEC_TOP/scripts/export-scope.sh"
 host_check "checkpatch: no errors in kernel/$KVM_PFEC_KERNEL/patches/" \
 	bash "$KVM_PFEC_TOP/scripts/checkpatch.sh"
 host_check "rustfmt: the Rust files of kernel/$KVM_PFEC_KERNEL/patches/ are formatted" \
