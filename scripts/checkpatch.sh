@@ -7,7 +7,11 @@
 # series' last patch adds the MAINTAINERS entry, whose patterns cover the
 # files the others add) and "EXPORT_SYMBOL(foo); should immediately
 # follow its function/variable" on DEFINE_STATIC_KEY_FALSE()'s export, a
-# checkpatch false positive that upstream's own x86.c shares; and, in the
+# checkpatch false positive that upstream's own x86.c shares, and on the
+# exports of the policies' tracepoints (__tracepoint_<event>,
+# rust_do_trace_<event>), which the trace header defines, and which take
+# the series' scoped export macros rather than EXPORT_TRACEPOINT_SYMBOL_GPL(),
+# which would export them to every GPL module; and, in the
 # trace header only, the CHECKs that TRACE_EVENT()'s layout gets everywhere.
 set -euo pipefail
 STAGE=checkpatch
