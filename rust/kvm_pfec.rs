@@ -36,10 +36,9 @@
 //!   stuck (`pfec_memory_fault_stuck`, and the event `kvm_pfec_stuck`) and
 //!   logs it: within an episode at 16, 32, 64, ... exits, and, since any
 //!   VMM can start episodes, within one budget for the whole host
-//!   ([`pfec::log_limit`]): 10 lines for each one-minute window, more
-//!   when CPUs race with the line that opens a window.  The windows are
-//!   fixed, so one minute can hold two windows' lines, and each load of
-//!   the module starts a fresh budget.
+//!   ([`pfec::log_limit`]): at most 10 lines in any minute.  KVM keeps
+//!   the budget, under a lock, so racing CPUs and reloads of this module
+//!   are held to it too.
 //!
 //! The decisions live in [`pfec`], which is `core`-only and tested on the
 //! host too; this file is the glue.  Unloading waits until no vCPU is in the
@@ -54,7 +53,7 @@ use kernel::kvm::{
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*};
 use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Sanitized};
-use pfec::log_limit::{LogLimit, Verdict};
+use pfec::log_limit::{LogWindow, Verdict};
 use pfec::memory_fault;
 use pfec::private::{DecisionKind, RsvdPrivate};
 
@@ -297,8 +296,23 @@ fn other_site(
     decide_and_count(vcpu, cr2_or_gpa, error_code, at)
 }
 
-/// The host-wide bound on stuck-vCPU reports: 10 lines per one-minute window.
-static STUCK_REPORTS: LogLimit = LogLimit::new(60_000_000_000, 10);
+/// The host-wide bound on stuck-vCPU reports: as many lines in any minute
+/// as KVM's budget holds (`KVM_PFEC_LOG_BURST`, 10).
+const STUCK_REPORT_INTERVAL_NS: u64 = 60_000_000_000;
+
+/// Whether the host-wide budget lets one more report through.
+fn stuck_report_verdict() -> Verdict {
+    let mut budget = kvm::LogBudget::lock();
+    let (stamps, next, dropped) = budget.state();
+    // The clock is read with the budget held, so the lines let through
+    // are in the budget in the order of their times.
+    LogWindow {
+        stamps,
+        next,
+        dropped,
+    }
+    .check(kvm::monotonic_ns(), STUCK_REPORT_INTERVAL_NS)
+}
 
 /// Counts and reports a vCPU that keeps getting the same memory fault.
 fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
@@ -311,7 +325,7 @@ fn observe_memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
     if !o.report {
         return;
     }
-    let Verdict::Log { dropped } = STUCK_REPORTS.check(kvm::monotonic_ns()) else {
+    let Verdict::Log { dropped } = stuck_report_verdict() else {
         return;
     };
     // One line, with the count of dropped reports when there were some.

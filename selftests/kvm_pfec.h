@@ -150,6 +150,30 @@ static inline int kmsg_count(int fd, const char *what)
 	return n;
 }
 
+/*
+ * Stores the times (in microseconds, the kernel log's) of the records logged
+ * since, whose text has @what, in @usecs, at most @max of them; returns how
+ * many there were, which may be more.
+ */
+static inline int kmsg_times(int fd, const char *what, uint64_t *usecs, int max)
+{
+	char record[8192];
+	unsigned long long usec;
+	int n = 0;
+
+	while (kmsg_next(fd, record, sizeof(record))) {
+		if (!strstr(record, what))
+			continue;
+		/* A record is "prio,seq,usec,flags;text". */
+		TEST_ASSERT(sscanf(record, "%*u,%*u,%llu", &usec) == 1,
+			    "unreadable kernel log record: %s", record);
+		if (n < max)
+			usecs[n] = usec;
+		n++;
+	}
+	return n;
+}
+
 /* Writes @val to the tracefs file @dir/@file. */
 static inline void tracefs_write(const char *dir, const char *file, const char *val)
 {

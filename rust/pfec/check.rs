@@ -122,7 +122,9 @@ macro_rules! for_each_case {
                 bound_follows_time_not_calls,
                 dropped_lines_are_reported,
                 clock_edges,
-                two_bursts_across_a_window_edge,
+                no_two_bursts_across_a_window_edge,
+                no_minute_holds_more_than_burst,
+                odd_state_is_safe,
             ],
             memory_fault: [
                 low_exit_reason_skips_memory_faults,

@@ -6,49 +6,27 @@
 //! 16 times in a row), and start a new episode at will: change the
 //! address, or write another exit reason into kvm_run.  A bound per episode
 //! or per vCPU bounds nothing, so the module's reports go through one
-//! [`LogLimit`] for the whole host: at most `burst` lines in each window
-//! of `interval_ns`, whatever the number of VMs, vCPUs and episodes.  The
-//! stat `pfec_memory_fault_stuck` still counts every episode.
+//! budget for the whole host: at most `burst` lines in any `interval_ns`
+//! of time, whatever the number of VMs, vCPUs and episodes.  The stat
+//! `pfec_memory_fault_stuck` still counts every episode.
 //!
-//! The windows are fixed, not sliding: a window opens with the first line
-//! after the last one closed, so two bursts can land close together, one
-//! at the end of a window and one at the start of the next, and any
-//! `interval_ns` of time can hold the lines of two windows.  The state is a
-//! `static` of the module, so each load of the module starts with a fresh
-//! budget.
+//! The window slides: the budget keeps the times of the last `burst` lines
+//! it let through, and lets a line through only if the oldest of them is
+//! `interval_ns` old, or if fewer than `burst` lines ever went through.
+//! So no `interval_ns` of time holds more than `burst` lines, across any
+//! edge: `burst` + 1 lines within less than `interval_ns` would have had
+//! the last of them find the first one, `burst` lines back, too young.
 //!
-//! Lines that the limit drops are counted, and the first line of the next
-//! window says how many were dropped before it, so nothing goes unsaid and
-//! the note costs no line of its own.
+//! This is the decision alone, on a [`LogWindow`] that the caller holds
+//! exclusively.  In the kernel KVM keeps that state, one for the host,
+//! under a lock (`kvm_pfec_log_budget_lock()`): the lock makes each
+//! decision whole, so racing CPUs are held to the bound too, and KVM's
+//! copy outlives the policy module, so reloading the module does not
+//! refill the budget.
 //!
-//! The limit is lock-free.  A window is claimed with a compare-and-swap on
-//! its start, and its count is reset after that, by a second store.  A
-//! caller that runs between the two sees the new window and the old count,
-//! and may log against what the old window left; a caller held up between
-//! them for a whole window resets a later window's count late.  So only
-//! callers on one CPU at a time are held to `burst` lines a window, which
-//! the tests check; with racing CPUs a window can hold more, how much
-//! depending on the races and not on what userspace asks for.  A bound
-//! that holds under races (the start and the count in one atomic word) is
-//! open work.
-
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-
-/// `begin` before the first line.
-const NO_WINDOW: u64 = u64::MAX;
-
-/// The limit's state: one `static` per kind of message.
-#[derive(Debug)]
-pub struct LogLimit {
-    interval_ns: u64,
-    burst: u32,
-    /// Start of the current window; [`NO_WINDOW`] before the first line.
-    begin: AtomicU64,
-    /// Lines let through in the current window.
-    printed: AtomicU32,
-    /// Lines dropped since the last line let through.
-    dropped: AtomicU32,
-}
+//! Lines that the budget drops are counted, and the next line let through
+//! says how many were dropped before it, so nothing goes unsaid and the
+//! note costs no line of its own.
 
 /// What to do with one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,43 +40,93 @@ pub enum Verdict {
     Drop,
 }
 
-impl LogLimit {
-    /// At most `burst` lines in each window of `interval_ns`.
-    pub const fn new(interval_ns: u64, burst: u32) -> Self {
+/// The budget's state, held exclusively for one decision.
+///
+/// `stamps` holds, for each of the last `stamps.len()` lines let through,
+/// its time plus one, and 0 in a slot no line has used yet, so that state
+/// that is all zeroes is a fresh budget; `next` indexes the oldest.
+#[derive(Debug)]
+pub struct LogWindow<'a> {
+    /// The times (plus one) of the last lines let through, a ring.
+    pub stamps: &'a mut [u64],
+    /// The ring's oldest slot, the one the next line would take.
+    pub next: &'a mut u32,
+    /// Lines dropped since the last one let through.
+    pub dropped: &'a mut u32,
+}
+
+impl LogWindow<'_> {
+    /// One more line at time `now_ns`, from a clock that never goes back
+    /// (the kernel's monotonic clock), with at most `stamps.len()` lines in
+    /// any `interval_ns`.
+    pub fn check(&mut self, now_ns: u64, interval_ns: u64) -> Verdict {
+        let burst = self.stamps.len();
+        // A ring index that is out of range (the state is shared with C)
+        // wraps rather than panics.
+        let slot = usize::try_from(*self.next).unwrap_or(0).checked_rem(burst);
+        let free = slot.is_some_and(|i| match self.stamps[i] {
+            0 => true,
+            // A minute that would end past the clock's range never ends.
+            stamp => (stamp - 1)
+                .checked_add(interval_ns)
+                .is_some_and(|end| now_ns >= end),
+        });
+        match slot {
+            Some(i) if free => {
+                // now_ns + 1 fits: a clock at u64::MAX is taken as one
+                // nanosecond earlier.
+                self.stamps[i] = now_ns.min(u64::MAX - 1) + 1;
+                // `i + 1 <= burst`, which came from the u32 `next`.
+                *self.next = u32::try_from((i + 1) % burst).unwrap_or(0);
+                Verdict::Log {
+                    dropped: core::mem::take(self.dropped),
+                }
+            }
+            _ => {
+                // Saturating: a VMM that loops for years gets "u32::MAX
+                // dropped".
+                *self.dropped = self.dropped.saturating_add(1);
+                Verdict::Drop
+            }
+        }
+    }
+}
+
+/// A budget of `N` lines with its own storage, for the tests (the kernel's
+/// is KVM's).
+#[cfg(any(test, kvm_pfec_test))]
+#[derive(Debug)]
+pub struct LogState<const N: usize> {
+    stamps: [u64; N],
+    next: u32,
+    dropped: u32,
+}
+
+#[cfg(any(test, kvm_pfec_test))]
+impl<const N: usize> LogState<N> {
+    /// A fresh budget: no line let through yet.
+    pub const fn new() -> Self {
         Self {
-            interval_ns,
-            burst,
-            begin: AtomicU64::new(NO_WINDOW),
-            printed: AtomicU32::new(0),
-            dropped: AtomicU32::new(0),
+            stamps: [0; N],
+            next: 0,
+            dropped: 0,
         }
     }
 
-    /// One more line at time `now_ns`, from a monotonic clock.
-    pub fn check(&self, now_ns: u64) -> Verdict {
-        let now_ns = now_ns.min(NO_WINDOW - 1);
-        let begin = self.begin.load(Relaxed);
-        if (begin == NO_WINDOW || now_ns >= begin.saturating_add(self.interval_ns))
-            && self
-                .begin
-                .compare_exchange(begin, now_ns, Relaxed, Relaxed)
-                .is_ok()
-        {
-            self.printed.store(0, Relaxed);
+    /// The state, to decide on.
+    pub fn window(&mut self) -> LogWindow<'_> {
+        LogWindow {
+            stamps: &mut self.stamps,
+            next: &mut self.next,
+            dropped: &mut self.dropped,
         }
-        if self.printed.load(Relaxed) < self.burst
-            && self.printed.fetch_add(1, Relaxed) < self.burst
-        {
-            Verdict::Log {
-                dropped: self.dropped.swap(0, Relaxed),
-            }
-        } else {
-            // Saturating: a VMM that loops for years gets "u32::MAX dropped".
-            let _ = self
-                .dropped
-                .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_add(1)));
-            Verdict::Drop
-        }
+    }
+}
+
+#[cfg(any(test, kvm_pfec_test))]
+impl<const N: usize> Default for LogState<N> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -110,73 +138,140 @@ pub mod cases {
     use crate::pfec::check::{check, check_eq};
 
     const SECOND: u64 = 1_000_000_000;
+    const MINUTE: u64 = 60 * SECOND;
 
     /// Lines logged out of `n` calls `step_ns` apart, from `start_ns`.
-    fn logged(limit: &LogLimit, start_ns: u64, step_ns: u64, n: u64) -> u64 {
+    fn logged<const N: usize>(state: &mut LogState<N>, start_ns: u64, step_ns: u64, n: u64) -> u64 {
         (0..n)
-            .filter(|i| matches!(limit.check(start_ns + i * step_ns), Verdict::Log { .. }))
+            .filter(|i| {
+                matches!(
+                    state.window().check(start_ns + i * step_ns, MINUTE),
+                    Verdict::Log { .. }
+                )
+            })
             .count() as u64
     }
 
-    /// However fast the lines come, a window lets `burst` through.
+    /// However fast the lines come, a minute lets `burst` through.
     pub fn burst_per_window() -> Outcome {
-        let limit = LogLimit::new(60 * SECOND, 10);
-        check_eq!(logged(&limit, SECOND, 1, 10_000), 10u64);
-        // Still inside the same window: nothing more.
-        check_eq!(logged(&limit, 2 * SECOND, 1, 10_000), 0u64);
-        // The next window lets another burst through.
-        check_eq!(logged(&limit, 61 * SECOND, 1, 10_000), 10u64);
+        let mut state = LogState::<10>::new();
+        check_eq!(logged(&mut state, SECOND, 1, 10_000), 10u64);
+        // Still within a minute of those: nothing more.
+        check_eq!(logged(&mut state, 2 * SECOND, 1, 10_000), 0u64);
+        // A minute after them, another burst.
+        check_eq!(logged(&mut state, 61 * SECOND, 1, 10_000), 10u64);
         Ok(())
     }
 
     /// Over a long run the lines logged grow with time, not with the number
-    /// of calls: 10,000 calls over 10 minutes log at most one burst per
-    /// minute.
+    /// of calls: 10,000 calls over 10 minutes log at most one burst for
+    /// each minute they span.
     pub fn bound_follows_time_not_calls() -> Outcome {
-        let limit = LogLimit::new(60 * SECOND, 10);
-        let n = logged(&limit, 1, 60_000_000, 10_000);
+        let mut state = LogState::<10>::new();
+        let n = logged(&mut state, 1, 60_000_000, 10_000);
         check!(n <= 10 * 11);
         check!(n >= 10 * 10);
         // Slow callers are never dropped.
-        let limit = LogLimit::new(60 * SECOND, 10);
-        check_eq!(logged(&limit, 1, 61 * SECOND, 100), 100u64);
+        let mut state = LogState::<10>::new();
+        check_eq!(logged(&mut state, 1, 61 * SECOND, 100), 100u64);
         Ok(())
     }
 
     /// The first line after a drop says how many were dropped, once.
     pub fn dropped_lines_are_reported() -> Outcome {
-        let limit = LogLimit::new(60 * SECOND, 2);
-        check!(limit.check(SECOND) == Verdict::Log { dropped: 0 });
-        check!(limit.check(SECOND) == Verdict::Log { dropped: 0 });
+        let mut state = LogState::<2>::new();
+        let mut w = state.window();
+        check!(w.check(SECOND, MINUTE) == Verdict::Log { dropped: 0 });
+        check!(w.check(SECOND, MINUTE) == Verdict::Log { dropped: 0 });
         for _ in 0..5 {
-            check!(limit.check(SECOND) == Verdict::Drop);
+            check!(w.check(SECOND, MINUTE) == Verdict::Drop);
         }
-        check!(limit.check(62 * SECOND) == Verdict::Log { dropped: 5 });
-        check!(limit.check(62 * SECOND) == Verdict::Log { dropped: 0 });
+        check!(w.check(62 * SECOND, MINUTE) == Verdict::Log { dropped: 5 });
+        check!(w.check(62 * SECOND, MINUTE) == Verdict::Log { dropped: 0 });
         Ok(())
     }
 
-    /// The windows are fixed: a window that opened with one line lets the
-    /// rest of its burst through just before it closes, and the next window
-    /// a whole burst just after, so far less than `interval_ns` can hold
-    /// twice `burst` less one.
-    pub fn two_bursts_across_a_window_edge() -> Outcome {
-        let limit = LogLimit::new(60 * SECOND, 10);
-        check_eq!(logged(&limit, SECOND, 1, 1), 1u64);
-        check_eq!(logged(&limit, 61 * SECOND - 1_000, 1, 100), 9u64);
-        check_eq!(logged(&limit, 61 * SECOND, 1, 100), 10u64);
+    /// No window edge lets two bursts through: one line, then the rest of
+    /// the burst just before a minute has passed, then nothing until each
+    /// line is a minute old, one line for each.
+    pub fn no_two_bursts_across_a_window_edge() -> Outcome {
+        let mut state = LogState::<10>::new();
+        check_eq!(logged(&mut state, SECOND, 1, 1), 1u64);
+        check_eq!(logged(&mut state, 61 * SECOND - 1_000, 1, 100), 9u64);
+        // A minute after the first line: its slot frees, and only its.
+        check_eq!(logged(&mut state, 61 * SECOND, 1, 100), 1u64);
+        // Just before the other nine are a minute old: nothing.
+        check_eq!(logged(&mut state, 121 * SECOND - 1_001, 1, 1), 0u64);
+        check_eq!(logged(&mut state, 121 * SECOND - 1_000, 1, 100), 9u64);
         Ok(())
     }
 
-    /// The clock's ends: a first line at time 0 opens a window, and a window
-    /// that would end past the clock's range never ends.
+    /// The bound itself: for lines at any times, no minute holds more
+    /// than `burst` of those let through.  The times are a fixed
+    /// pseudo-random walk with bursts and gaps around a minute.
+    pub fn no_minute_holds_more_than_burst() -> Outcome {
+        let mut state = LogState::<10>::new();
+        // The last 10 lines let through, a ring, and how many there were.
+        let mut last = [0u64; 10];
+        let mut n = 0usize;
+        let (mut now, mut x) = (0u64, 0x9e37_79b9_7f4a_7c15u64);
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            now += match x % 8 {
+                0 => MINUTE - 1 - x % 1_000,
+                1 => SECOND * (x % 7),
+                _ => x % 1_000,
+            };
+            if state.window().check(now, MINUTE) != Verdict::Drop {
+                // The clock never goes back, so this line and the one 10
+                // lines before it must be at least a minute apart.
+                check!(n < 10 || now - last[n % 10] >= MINUTE);
+                last[n % 10] = now;
+                n += 1;
+            }
+        }
+        // The walk lets many lines through, and drops many.
+        check!(n > 1_000);
+        check!(*state.window().dropped > 0 || n < 20_000);
+        Ok(())
+    }
+
+    /// The clock's ends: a first line at time 0 is let through, and a line
+    /// whose minute would end past the clock's range never lets another
+    /// through.
     pub fn clock_edges() -> Outcome {
-        let limit = LogLimit::new(60 * SECOND, 1);
-        check!(limit.check(0) == Verdict::Log { dropped: 0 });
-        check!(limit.check(0) == Verdict::Drop);
-        check!(limit.check(u64::MAX - 1) == Verdict::Log { dropped: 1 });
-        check!(limit.check(u64::MAX) == Verdict::Drop);
-        check!(limit.check(0) == Verdict::Drop);
+        let mut state = LogState::<1>::new();
+        let mut w = state.window();
+        check!(w.check(0, MINUTE) == Verdict::Log { dropped: 0 });
+        check!(w.check(0, MINUTE) == Verdict::Drop);
+        check!(w.check(u64::MAX - 1, MINUTE) == Verdict::Log { dropped: 1 });
+        check!(w.check(u64::MAX, MINUTE) == Verdict::Drop);
+        check!(w.check(0, MINUTE) == Verdict::Drop);
+        Ok(())
+    }
+
+    /// State that C could have left odd: an out-of-range ring index wraps,
+    /// and a budget of no lines drops everything.
+    pub fn odd_state_is_safe() -> Outcome {
+        let mut stamps = [0u64; 3];
+        let (mut next, mut dropped) = (7u32, 0u32);
+        let mut w = LogWindow {
+            stamps: &mut stamps,
+            next: &mut next,
+            dropped: &mut dropped,
+        };
+        check!(w.check(SECOND, MINUTE) == Verdict::Log { dropped: 0 });
+        check_eq!(*w.next, 2u32);
+        let mut none: [u64; 0] = [];
+        let mut w = LogWindow {
+            stamps: &mut none,
+            next: &mut next,
+            dropped: &mut dropped,
+        };
+        check!(w.check(SECOND, MINUTE) == Verdict::Drop);
+        check_eq!(dropped, 1u32);
         Ok(())
     }
 }
