@@ -25,9 +25,11 @@
 //!   again), so only in VMs with private memory;
 //! - for VMs that opt into `KVM_CAP_MEMORY_FAULT_SPLIT`, writes
 //!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
-//!   union in place of KVM's own writer, which it agrees with: the record,
-//!   the exit the low part is from, and, from the kernel-only canary, a
-//!   count (`pfec_memory_fault_double`) of second records in one `KVM_RUN`;
+//!   union in place of KVM's own writer, which it agrees with: the record
+//!   and the exit the low part is from.  KVM accounts for each record, as
+//!   for its own: from the kernel-only canary, a count
+//!   (`pfec_memory_fault_double`) of second records in one `KVM_RUN`, and
+//!   the event `kvm_pfec_split_record`;
 //! - on VMX with EPT, while L2 runs, hands KVM vmcs02's #PF exit filter:
 //!   seed 004's merge of the #PFs KVM needs and those vmcs12 asks for
 //!   ([`pfec::vmx_pfec`]), where upstream exits on every #PF whenever KVM
@@ -64,7 +66,7 @@ mod pfec;
 
 mod glue;
 
-// kvm_pfec_traces::{split_record, stuck}: the events only a policy fires.
+// kvm_pfec_traces::stuck: the event only a policy fires.
 kernel::kvm::kvm_pfec_traces!();
 
 module! {
@@ -111,8 +113,6 @@ impl Drop for UnloadedMessage {
 
 static UNEXPECTED_HW_BITS_WARNED: AtomicBool = AtomicBool::new(false);
 static ASYNC_MARKER_LOGGED: AtomicBool = AtomicBool::new(false);
-#[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
-static DOUBLE_ANNOTATION_WARNED: AtomicBool = AtomicBool::new(false);
 static RSVD_PRIVATE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// WARNs the first time only: logs `msg` with the caller's file and line,
@@ -193,29 +193,18 @@ impl PageFaultHooks for Policy {
     }
 
     fn split_record(
-        vcpu: &Vcpu,
+        _vcpu: &Vcpu,
         fault: MemoryFault,
         record: SplitRecord<'_>,
     ) -> SplitRecordWritten {
-        let twice = record.annotated();
-        if twice {
-            vcpu.stat_inc(VcpuStat::MemoryFaultDouble);
-            #[cfg(CONFIG_KVM_PFEC_MEMORY_FAULT_WARN)]
-            warn_once(
-                &DOUBLE_ANNOTATION_WARNED,
-                c_str!("memory fault annotated twice in one KVM_RUN"),
-                || pr_warn!("vCPU {}: gpa {:#x}\n", vcpu.id(), fault.gpa),
-            );
-        }
-        // The later record wins: it is the one userspace gets.
+        // The record names the exit whose data the low part holds; KVM
+        // counts, warns about and traces it as it writes it.
         let low_exit_reason = memory_fault::low_exit_reason(
             record.exit_reason(),
             record.entry_exit_reason(),
             record.previous_low_exit_reason(),
         );
-        let written = record.write(fault, low_exit_reason);
-        kvm_pfec_traces::split_record(vcpu, fault, twice);
-        written
+        record.write(fault, low_exit_reason)
     }
 
     fn memory_fault(vcpu: &Vcpu, fault: MemoryFault) {
