@@ -13,16 +13,15 @@
 //!   those with a bit in 48 or 49;
 //! - classifies error codes at the #PF entry with the async #PF codec of
 //!   seed 003 ([`pfec::async_pf`]), whose marker no hardware produces;
-//! - decides `PFERR_PRIVATE_ACCESS` wherever KVM does ([`pfec::private`]):
-//!   in `kvm_mmu_page_fault()`, for `KVM_X86_SW_PROTECTED_VM` guests from
-//!   the gfn's memory attributes, never for reserved-bit (MMIO) faults; for
-//!   `KVM_PRE_FAULT_MEMORY`; and at SEV-SNP's #NPF.  KVM asks only in VMs
-//!   with private memory; in any other the flag stays clear, with no call.
+//! - decides `PFERR_PRIVATE_ACCESS` where KVM lets a policy decide it
+//!   ([`pfec::private`]): in `kvm_mmu_page_fault()`, for
+//!   `KVM_X86_SW_PROTECTED_VM` guests from the gfn's memory attributes,
+//!   never for reserved-bit (MMIO) faults; and for `KVM_PRE_FAULT_MEMORY`.
+//!   KVM asks only in VMs with private memory, and never where hardware
+//!   decides (SEV-SNP, TDX); in any other case there is no call.
 //!   A reserved fault that comes out tagged private WARNs and fails with
-//!   `-EFAULT`.  Private and shared faults are counted in
-//!   `pfec_private_faults` and `pfec_shared_faults` (at SNP's #NPF they are
-//!   not: the fault is counted when `kvm_mmu_page_fault()` decides it
-//!   again), so only in VMs with private memory;
+//!   `-EFAULT`.  KVM counts the page faults it tags from these decisions
+//!   in `pfec_private_faults` and `pfec_shared_faults`, as it traces them;
 //! - for VMs that opt into `KVM_CAP_MEMORY_FAULT_SPLIT`, writes
 //!   `KVM_EXIT_MEMORY_FAULT`'s record into the high part of kvm_run's exit
 //!   union in place of KVM's own writer, which it agrees with: the record
@@ -57,7 +56,7 @@ use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Sanitized};
 use pfec::log_limit::{LogWindow, Verdict};
 use pfec::memory_fault;
-use pfec::private::{DecisionKind, RsvdPrivate};
+use pfec::private::RsvdPrivate;
 
 // The pure core's items are `pub` for the host crate's doctests; here they
 // are the crate's own.
@@ -186,7 +185,7 @@ impl PageFaultHooks for Policy {
     ) -> Result<PrivateAccess> {
         match at {
             PrivateSite::PageFault => {
-                decide_and_count(vcpu, cr2_or_gpa, error_code, PrivateSite::PageFault)
+                decide_at(vcpu, cr2_or_gpa, error_code, PrivateSite::PageFault)
             }
             _ => other_site(vcpu, cr2_or_gpa, error_code, at),
         }
@@ -248,9 +247,10 @@ fn rsvd_private(vcpu: &Vcpu, cr2_or_gpa: u64, error_code: u64) -> Error {
     EFAULT
 }
 
-/// The private-access decision at `at`, counted in the vCPU's stats.
+/// The private-access decision at `at`.  KVM counts the faults it tags
+/// from it, in `pfec_private_faults` and `pfec_shared_faults`.
 #[inline(always)]
-fn decide_and_count(
+fn decide_at(
     vcpu: &Vcpu,
     cr2_or_gpa: u64,
     error_code: u64,
@@ -259,16 +259,7 @@ fn decide_and_count(
     let vm = vcpu.vm();
     let gfn_private = || vm.memory_attributes(cr2_or_gpa >> PAGE_SHIFT).is_private();
     match decide(error_code, vm.vm_type(), at, gfn_private) {
-        Ok(decision) => {
-            match (decision.kind(), at) {
-                // kvm_mmu_page_fault() decides (and counts) it again.
-                (_, PrivateSite::SnpNpf) => {}
-                (DecisionKind::Private, _) => vcpu.stat_inc(VcpuStat::PrivateFaults),
-                (DecisionKind::Shared, _) => vcpu.stat_inc(VcpuStat::SharedFaults),
-                (DecisionKind::Mmio, _) => {}
-            }
-            Ok(private_access(decision))
-        }
+        Ok(decision) => Ok(private_access(decision)),
         Err(RsvdPrivate) => Err(rsvd_private(vcpu, cr2_or_gpa, error_code)),
     }
 }
@@ -282,7 +273,7 @@ fn other_site(
     error_code: u64,
     at: PrivateSite,
 ) -> Result<PrivateAccess> {
-    decide_and_count(vcpu, cr2_or_gpa, error_code, at)
+    decide_at(vcpu, cr2_or_gpa, error_code, at)
 }
 
 /// The host-wide bound on stuck-vCPU reports: as many lines in any minute

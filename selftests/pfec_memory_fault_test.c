@@ -124,31 +124,6 @@ static void assert_split_record(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Writes @val to the VM's test knob @name.  Returns 0, or the errno of a
- * refused write.
- */
-static int __write_named_knob(struct kvm_vm *vm, const char *name, uint64_t val)
-{
-	char path[96], buf[32];
-	int fd, n, r;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s", getpid(), vm->fd,
-		 name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0) {
-		/* Without CONFIG_KVM_PFEC_INJECT no knob exists. */
-		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/pfec_inject",
-			 getpid(), vm->fd);
-		__TEST_REQUIRE(!access(path, F_OK), "no %s (CONFIG_KVM_PFEC_INJECT=n)", path);
-		TEST_FAIL("%s exists, but not %s", path, name);
-	}
-	n = snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)val);
-	r = write(fd, buf, n) == n ? 0 : errno;
-	close(fd);
-	return r;
-}
-
-/*
  * Writes @val to the VM's pfec_inject_memory_fault: bits 63:12 a gpa, bits
  * 11:0 how many times to annotate a fault there.
  */

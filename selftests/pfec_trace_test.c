@@ -7,14 +7,18 @@
  * then keeps reading a page that is private by attribute, in a memslot
  * without guest_memfd, so that each read exits with a memory fault (a
  * private decision and a split record each) until the vCPU counts as
- * stuck.  KVM_PRE_FAULT_MEMORY then pre-faults one shared page and the
- * private one, which fails with EFAULT and a memory fault too.  In the
- * trace:
+ * stuck; the knob pfec_inject_private_fail then fails one more read's
+ * decision, which ends in a memory fault too.  KVM_PRE_FAULT_MEMORY then
+ * pre-faults one shared page and the private one, which fails with EFAULT
+ * and a memory fault too.  Each counter and each event means one thing,
+ * and they agree exactly:
  *
- * - kvm_pfec_private_access events deciding private = pfec_private_faults;
- * - those deciding shared, not for a reserved-bit (MMIO) fault,
- *   = pfec_shared_faults;
- * - two of them, one private and one shared, at the pre-fault site;
+ * - kvm_pfec_private_access events at the page-fault site deciding
+ *   private = pfec_private_faults, deciding shared = pfec_shared_faults;
+ * - at the pre-fault site, one private and one shared, counted in neither:
+ *   a pre-fault is no fault;
+ * - one event "failed", the injected failure, counted in neither, and no
+ *   other;
  * - kvm_pfec_split_record events = the memory faults userspace got, each
  *   with the record's gpa;
  * - kvm_pfec_stuck events = pfec_memory_fault_stuck = 1.
@@ -51,7 +55,7 @@ static void guest_code(uint64_t gva, uint64_t npages)
 int main(int argc, char *argv[])
 {
 	const uint64_t private_gpa = PFEC_TEST_GPA + (NPAGES - 1) * PAGE_SIZE;
-	int private = 0, shared = 0, records = 0, pre_fault[2] = {}, i, r;
+	int private = 0, shared = 0, failed = 0, records = 0, pre_fault[2] = {}, i, r;
 	struct kvm_pre_fault_memory range = {};
 	const char *tracefs, *line;
 	struct kvm_vcpu *vcpu;
@@ -77,6 +81,13 @@ int main(int argc, char *argv[])
 		TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
 		TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, private_gpa);
 	}
+	/* The policy's decision for the next read fails: a memory fault. */
+	TEST_ASSERT_EQ(__write_named_knob(vm, "pfec_inject_private_fail", private_gpa | 1), 0);
+	r = _vcpu_run(vcpu);
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "KVM_RUN after a failed decision: expected EFAULT, got %d (errno %d)", r, errno);
+	TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(vcpu->run->split.memory_fault.gpa, private_gpa);
 	range.gpa = PFEC_TEST_GPA;
 	range.size = PAGE_SIZE;
 	TEST_ASSERT(!__vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range),
@@ -98,14 +109,26 @@ int main(int argc, char *argv[])
 		TEST_ASSERT(sscanf(line, " kvm_pfec_private_access: vcpu 0 %15s gfn %llx error_code %llx %15s ret %d",
 				   site, &gfn, &code, decision, &ret) == 5,
 			    "cannot parse: %.120s", line);
+		/* KVM asks about no reserved-bit (MMIO) fault. */
+		TEST_ASSERT(!(code & PFERR_RSVD), "asked about an MMIO fault: %.120s", line);
+		if (!strcmp(decision, "failed")) {
+			TEST_ASSERT(ret == -EFAULT && !strcmp(site, "page_fault") &&
+				    gfn == private_gpa >> 12,
+				    "not the injected failure: %.120s", line);
+			failed++;
+			continue;
+		}
 		TEST_ASSERT_EQ(ret, 0);
-		if (!strcmp(site, "pre_fault"))
+		TEST_ASSERT(!strcmp(decision, "private") || !strcmp(decision, "shared"),
+			    "decision %s: %.120s", decision, line);
+		if (!strcmp(site, "pre_fault")) {
 			pre_fault[!strcmp(decision, "private")]++;
-		else
-			TEST_ASSERT(!strcmp(site, "page_fault"), "site %s in an SW-protected VM", site);
+			continue;
+		}
+		TEST_ASSERT(!strcmp(site, "page_fault"), "site %s in an SW-protected VM", site);
 		if (!strcmp(decision, "private"))
 			private++;
-		else if (!(code & PFERR_RSVD))
+		else
 			shared++;
 	}
 	for (line = trace; (line = strstr(line, " kvm_pfec_split_record: ")); line++) {
@@ -119,8 +142,8 @@ int main(int argc, char *argv[])
 		records++;
 	}
 
-	ksft_print_msg("traced: %d private, %d shared decisions (%d and %d of them pre-faults), %d split records, %d stuck\n",
-		       private, shared, pre_fault[1], pre_fault[0], records,
+	ksft_print_msg("traced: %d private, %d shared page-fault decisions, %d and %d at pre-faults, %d failed; %d split records, %d stuck\n",
+		       private, shared, pre_fault[1], pre_fault[0], failed, records,
 		       pfec_trace_count(trace, "kvm_pfec_stuck"));
 	TEST_ASSERT_EQ(private, vcpu_stat(vcpu, "pfec_private_faults"));
 	TEST_ASSERT_EQ(shared, vcpu_stat(vcpu, "pfec_shared_faults"));
@@ -128,8 +151,10 @@ int main(int argc, char *argv[])
 		    shared, NPAGES - 1);
 	TEST_ASSERT_EQ(pre_fault[0], 1);
 	TEST_ASSERT_EQ(pre_fault[1], 1);
-	TEST_ASSERT_EQ(private, FAULT_RUNS + 1);
-	TEST_ASSERT_EQ(records, FAULT_RUNS + 1);
+	TEST_ASSERT_EQ(failed, 1);
+	TEST_ASSERT_EQ(private, FAULT_RUNS);
+	/* The reads', the failed decision's and the private pre-fault's. */
+	TEST_ASSERT_EQ(records, FAULT_RUNS + 2);
 	TEST_ASSERT_EQ(pfec_trace_count(trace, "kvm_pfec_stuck"),
 		       vcpu_stat(vcpu, "pfec_memory_fault_stuck"));
 	TEST_ASSERT_EQ(vcpu_stat(vcpu, "pfec_memory_fault_stuck"), 1);

@@ -376,7 +376,8 @@ impl FaultCode {
         Self { hw, synthetic }
     }
 
-    /// What hardware said.
+    /// What hardware said (for the tests: KVM takes the whole code).
+    #[cfg(any(test, kvm_pfec_test))]
     pub const fn hw(self) -> HwErrorCode {
         self.hw
     }

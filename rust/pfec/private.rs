@@ -18,11 +18,11 @@
 //!
 //! | site       | flag set earlier | RSVD | VM            | gfn private | decision                 |
 //! |------------|------------------|------|---------------|-------------|--------------------------|
-//! | any        | yes              | no   | any           | (not read)  | [`DecisionKind::Private`] |
+//! | any        | yes              | no   | any           | (not read)  | private                  |
 //! | any        | yes              | yes  | any           | (not read)  | [`RsvdPrivate`] error    |
-//! | page fault | no               | yes  | any           | (not read)  | [`DecisionKind::Mmio`]   |
+//! | page fault | no               | yes  | any           | (not read)  | shared (MMIO)            |
 //! | page fault | no               | no   | SW-protected  | yes / no    | private / shared         |
-//! | page fault | no               | no   | other         | (not read)  | [`DecisionKind::Shared`] |
+//! | page fault | no               | no   | other         | (not read)  | shared                   |
 //! | pre-fault  | no               | any  | private mem.  | yes / no    | private / shared (MMIO)  |
 //! | pre-fault  | no               | any  | other         | (not read)  | shared (MMIO)            |
 //! | SNP #NPF   | no               | any  | SNP           | (not read)  | private iff `GUEST_ENC`  |
@@ -119,7 +119,9 @@ impl KvmFault {
     }
 }
 
-/// What [`decide`] made of a fault.
+/// What [`decide`] made of a fault, for the tests: KVM reads it off the
+/// error code.
+#[cfg(any(test, kvm_pfec_test))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionKind {
     /// Tagged `PFERR_PRIVATE_ACCESS`.
@@ -164,6 +166,7 @@ impl Decision {
     }
 
     /// Private, shared or MMIO, as the code says.
+    #[cfg(any(test, kvm_pfec_test))]
     pub const fn kind(self) -> DecisionKind {
         if self.code.synthetic().is_private() {
             DecisionKind::Private
