@@ -200,7 +200,7 @@ impl PageFaultHooks for Policy {
         // counts, warns about and traces it as it writes it.
         let low_exit_reason = memory_fault::low_exit_reason(
             record.exit_reason(),
-            record.entry_exit_reason(),
+            record.last_exit_reason(),
             record.previous_low_exit_reason(),
         );
         record.write(fault, low_exit_reason)

@@ -64,15 +64,16 @@ pub const EXIT_UNKNOWN: u32 = 0;
 /// The record's `low_exit_reason`: which exit the data in the low part is
 /// from.  `current` is kvm_run's `exit_reason` as KVM annotates the fault,
 /// `KVM_EXIT_UNKNOWN` unless this `KVM_RUN` populated an exit (KVM resets
-/// it as `KVM_RUN` begins); `at_entry` is the last exit but a memory fault
-/// that `KVM_RUN` reported, which KVM keeps in the vCPU, out of userspace's
-/// reach; `previous` is the `low_exit_reason` of the record in kvm_run.  A
-/// memory fault's record went to the high part and left the low part alone,
-/// so after one in the same `KVM_RUN` the low part still holds the exit that
-/// record named.
-pub const fn low_exit_reason(current: u32, at_entry: u32, previous: u32) -> u32 {
+/// it as `KVM_RUN` begins, and outside `KVM_RUN` reads none); `last` is the
+/// last exit but a memory fault that `KVM_RUN` reported, which KVM keeps in
+/// the vCPU, out of userspace's reach, and which is never
+/// `KVM_EXIT_MEMORY_FAULT`; `previous` is the `low_exit_reason` of the
+/// vCPU's last record.  A memory fault's record went to the high part and
+/// left the low part alone, so after one in the same `KVM_RUN` the low part
+/// still holds the exit that record named.
+pub const fn low_exit_reason(current: u32, last: u32, previous: u32) -> u32 {
     let exit = if current == EXIT_UNKNOWN {
-        at_entry
+        last
     } else {
         current
     };
@@ -173,13 +174,14 @@ pub mod cases {
         check_eq!(low, IO);
         // A second annotation in the same KVM_RUN (case C).
         check_eq!(low_exit_reason(MF, MMIO, low), IO);
-        // The next KVM_RUN faults again: exit_reason was reset.
-        check_eq!(low_exit_reason(EXIT_UNKNOWN, MF, low), IO);
+        // That KVM_RUN reported the I/O exit (KVM keeps it), and the next
+        // one faults first: exit_reason was reset.
+        check_eq!(low_exit_reason(EXIT_UNKNOWN, IO, low), IO);
         // A fault in the KVM_RUN after an ordinary exit.
         check_eq!(low_exit_reason(EXIT_UNKNOWN, MMIO, low), MMIO);
-        // KVM_PRE_FAULT_MEMORY does not reset exit_reason.
-        check_eq!(low_exit_reason(MMIO, MMIO, IO), MMIO);
-        check_eq!(low_exit_reason(MF, MF, IO), IO);
+        // KVM_PRE_FAULT_MEMORY: KVM reads no exit_reason outside KVM_RUN,
+        // whatever userspace wrote there; the kept exit is the low part's.
+        check_eq!(low_exit_reason(EXIT_UNKNOWN, MMIO, IO), MMIO);
         // A fresh vCPU: nothing in the low part yet (KVM_EXIT_UNKNOWN).
         check_eq!(low_exit_reason(EXIT_UNKNOWN, EXIT_UNKNOWN, 0), EXIT_UNKNOWN);
         Ok(())
