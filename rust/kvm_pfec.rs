@@ -10,9 +10,8 @@
 //!   are stripped and counted in the vCPU stat `pfec_synthetic_stripped`,
 //!   with one WARN for the first such code.  KVM calls it only for the codes
 //!   it can change ([`pfec::error_code::hook_bits`]): at the #NPF entry,
-//!   those with a bit in 48 or 49;
-//! - classifies error codes at the #PF entry with the async #PF codec of
-//!   seed 003 ([`pfec::async_pf`]), whose marker no hardware produces;
+//!   those with a bit in 48 or 49, at the #PF entry those with a bit in
+//!   63:32, which it drops;
 //! - decides `PFERR_PRIVATE_ACCESS` where KVM lets a policy decide it
 //!   ([`pfec::private`]): in `kvm_mmu_page_fault()`, for
 //!   `KVM_X86_SW_PROTECTED_VM` guests from the gfn's memory attributes,
@@ -52,7 +51,6 @@ use kernel::kvm::{
     PrivateAccess, PrivateSite, Registration, SplitRecord, SplitRecordWritten, Vcpu, VcpuStat,
 };
 use kernel::{c_str, page::PAGE_SHIFT, prelude::*};
-use pfec::async_pf::{self, PfKind};
 use pfec::error_code::{self, Sanitized};
 use pfec::log_limit::{LogWindow, Verdict};
 use pfec::memory_fault;
@@ -111,7 +109,6 @@ impl Drop for UnloadedMessage {
 }
 
 static UNEXPECTED_HW_BITS_WARNED: AtomicBool = AtomicBool::new(false);
-static ASYNC_MARKER_LOGGED: AtomicBool = AtomicBool::new(false);
 static RSVD_PRIVATE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// WARNs the first time only: logs `msg` with the caller's file and line,
@@ -157,18 +154,6 @@ impl PageFaultHooks for Policy {
         }
         if !s.collision.is_empty() {
             vcpu.stat_inc(VcpuStat::SyntheticStripped);
-        }
-        // At the #PF entry, the async #PF marker (seed 003) is a #PF that
-        // software injected, not one hardware raised: say so, once.
-        if source == ErrorCodeSource::Pf
-            && async_pf::classify(s.code.bits() as u32) == PfKind::Async
-            && !ASYNC_MARKER_LOGGED.swap(true, Ordering::Relaxed)
-        {
-            pr_info!(
-                "vCPU {}: #PF with the async marker error code {:#x}, which no hardware produces\n",
-                vcpu.id(),
-                async_pf::ASYNC_PF_MARKER
-            );
         }
         kvm::HwErrorCode::from_hw_bits(s.code.bits())
     }

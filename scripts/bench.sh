@@ -8,6 +8,9 @@
 #     software-protected VM, with and without kvm_pfec.ko, alternating in one
 #     boot under qemu's icount (KVM_PFEC_ICOUNT=1), where the guest's clock
 #     counts instructions; the medians, their ratio and the runs' spread;
+#   - the same under shadow paging (a second icount boot, kvm_amd.npt=0),
+#     where KVM intercepts every guest #PF and each error code reaches the
+#     #PF entry's hook point: the default VM only;
 #   - the same on Intel: a Bochs boot with VMX and EPT (scripts/vmx.sh,
 #     KVM_PFEC_VMX_SET=bench), in Bochs-clock nanoseconds.  That clock is
 #     not one instruction a nanosecond, and the same boot finds different
@@ -29,8 +32,8 @@
 # $KVM_PFEC_CACHE/results/<date>-bench/), and fails when a goal is missed
 # or not measured (scripts/bench-figures.sh): a fault-path ratio
 # (instructions, with / without the module) above 1.010, from the icount
-# boot or the Bochs boot, or a decision ratio (Rust / C) above 1.10, from
-# the icount boot.
+# boots (nested and shadow paging) or the Bochs boot, or a decision ratio
+# (Rust / C) above 1.10, from the icount boot.
 set -euo pipefail
 STAGE=bench
 . "$(dirname "$0")/lib.sh"
@@ -76,6 +79,9 @@ boot() { # icount|wall
 if [ "${KVM_PFEC_ACCEL:-auto}" != kvm ]; then
 	say "booting under icount for the instruction counts"
 	KVM_PFEC_ACCEL=tcg KVM_PFEC_ICOUNT=1 boot icount
+	say "booting under icount with shadow paging (kvm_amd.npt=0)"
+	KVM_PFEC_ACCEL=tcg KVM_PFEC_ICOUNT=1 KVM_PFEC_APPEND="${KVM_PFEC_APPEND:+$KVM_PFEC_APPEND }kvm_amd.npt=0" \
+		boot shadow
 fi
 say "booting under Bochs (Intel VMX) for its instruction counts"
 # The guest's output of the bench entry, less the "# " of TAP.

@@ -15,10 +15,14 @@
 //! `kvm_pfec.ko`.
 //!
 //! `kvm_pfec.ko` compiles this module privately, so an item it does not use
-//! is dead code there, a build warning.  The items only tests use say so
-//! with `#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]`:
-//! the expectation fails the build the day `kvm_pfec.ko` uses one.
+//! is dead code there, a build warning.  What only the tests use is built
+//! only with them, `#[cfg(any(test, kvm_pfec_test))]`: the test code, seed
+//! 003's async #PF codec, which the module does not run, and a few items of
+//! the others.  Some older items say so with
+//! `#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]`
+//! instead: the expectation fails the build the day `kvm_pfec.ko` uses one.
 
+#[cfg(any(test, kvm_pfec_test))]
 pub mod async_pf;
 #[cfg(any(test, kvm_pfec_test))]
 pub mod check;

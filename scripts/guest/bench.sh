@@ -6,12 +6,16 @@
 # microbenchmark.  Prints the results and appends them to
 # RESULTS_DIR/bench.txt.
 #
-# Usage: bench.sh icount|bochs|wall RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO
+# Usage: bench.sh icount|shadow|bochs|wall RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO
 #
 # icount: the boot runs under qemu's -icount shift=0,sleep=off, where the
 #   guest's clock advances 1 ns per guest instruction, so pfec_fault_bench's
 #   ns_per_fault is instructions per fault, L1 and L2 together.  Prints
 #   "fault path, <vm> VM: <I0> -> <I1> instructions per fault, ratio <R>".
+# shadow: the same, in a boot with kvm_amd.npt=0 (shadow paging, where
+#   KVM intercepts the guest's #PFs, and hands their error codes to the
+#   hook point at the #PF entry), for the default VM only: a
+#   software-protected VM needs nested paging.  No decisions.
 # bochs: the same on Intel, under Bochs with "clock: sync=none"
 #   (scripts/vmx.sh), whose guest clock advances with the instructions
 #   Bochs runs.  The boot measures first how (pfec_fault_bench clock): ns
@@ -28,10 +32,16 @@ case $mode in
 # Under icount a run is exact to a few instructions in a thousand: few rounds
 # and 4096 pages (a few seconds a run) do.  Under wall time single runs
 # scatter by 10% and more: many rounds, and the full 16384 pages.
-icount | bochs) ROUNDS=${BENCH_ROUNDS:-7} NPAGES=4096 field=ns_per_fault ;;
+icount | shadow | bochs) ROUNDS=${BENCH_ROUNDS:-7} NPAGES=4096 field=ns_per_fault ;;
 wall) ROUNDS=${BENCH_ROUNDS:-10} NPAGES=16384 field=faults_per_sec ;;
-*) echo "usage: bench.sh icount|bochs|wall RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO" >&2; exit 2 ;;
+*) echo "usage: bench.sh icount|shadow|bochs|wall RESULTS_DIR KSELFTEST_INSTALL KVM_PFEC_KO" >&2; exit 2 ;;
 esac
+vms="default protected"
+if [ "$mode" = shadow ]; then
+	vms=default
+	npt=$(cat /sys/module/kvm_amd/parameters/npt)
+	[ "$npt" = N ] || { echo "shadow: kvm_amd has npt=$npt, not N (boot with kvm_amd.npt=0)" >&2; exit 1; }
+fi
 raw=$results/fault-bench-$mode.txt
 # Under Bochs, how its clock counts the L1's and a guest's instructions.
 clock=
@@ -62,7 +72,7 @@ settle() {
 # so are the first after the other type.  Then rounds of off/on pairs, the
 # order flipping every round (off-on, on-off, ...), so that drift falls on
 # both sides alike.
-for vm in default protected; do
+for vm in $vms; do
 	"$bench" "$vm" "$NPAGES" >/dev/null
 	"$bench" "$vm" "$NPAGES" >/dev/null
 	for round in $(seq 1 "$ROUNDS"); do
@@ -88,8 +98,9 @@ spread() {
 # The fault path's line for each VM type.  Both figures are a cost ratio,
 # with the module over without: instructions per fault under icount, time
 # per fault (the inverse of faults/s) in wall time.
-if [ "$mode" = icount ]; then
+if [ "$mode" = icount ] || [ "$mode" = shadow ]; then
 	title="icount boot: median guest instructions per fault"
+	[ "$mode" = icount ] || title="shadow-paging $title (kvm_amd npt=0)"
 	line='fault path, %s VM: %.0f -> %.0f instructions per fault, ratio %.3f\n' cost='on / off'
 elif [ "$mode" = bochs ]; then
 	title="bochs boot (Intel, VMX with EPT): median ns per fault of Bochs's clock"
@@ -102,13 +113,15 @@ fi
 {
 	echo "== fault path, $title over $ROUNDS runs each, $NPAGES pages a run"
 	[ "$mode" != bochs ] || echo "clock: ${clock% }"
-	for vm in default protected; do
+	for vm in $vms; do
 		off=$(values $vm off | median)
 		on=$(values $vm on | median)
 		awk -v vm=$vm -v off="$off" -v on="$on" -v line="$line" \
 			"BEGIN { printf line, vm, off, on, $cost }"
 		echo "  runs without: $(values $vm off | spread "$off"); with: $(values $vm on | spread "$on")"
 	done
+	# The decisions do not depend on the paging mode.
+	[ "$mode" != shadow ] || exit 0
 	if [ "$mode" = bochs ]; then
 		echo "== decisions, bochs boot: ns per call, at the clock above"
 	elif [ "$mode" = icount ]; then
