@@ -176,11 +176,11 @@ impl PageFaultHooks for Policy {
         }
     }
 
-    fn split_record(
-        _vcpu: &Vcpu,
+    fn split_record<'a>(
+        _vcpu: &'a Vcpu,
         fault: MemoryFault,
-        record: SplitRecord<'_>,
-    ) -> SplitRecordWritten {
+        record: SplitRecord<'a>,
+    ) -> SplitRecordWritten<'a> {
         // The record names the exit whose data the low part holds; KVM
         // counts, warns about and traces it as it writes it.
         let low_exit_reason = memory_fault::low_exit_reason(
@@ -249,8 +249,9 @@ fn decide_at(
     }
 }
 
-/// The decision at `KVM_PRE_FAULT_MEMORY` and SEV-SNP's #NPF: rarer than
-/// page faults, and kept out of the page-fault path's function.
+/// The decision at `KVM_PRE_FAULT_MEMORY` (KVM asks at no other site but
+/// the page fault's): rarer than page faults, and kept out of the
+/// page-fault path's function.
 #[inline(never)]
 fn other_site(
     vcpu: &Vcpu,
@@ -268,13 +269,13 @@ const STUCK_REPORT_INTERVAL_NS: u64 = 60_000_000_000;
 /// Whether the host-wide budget lets one more report through.
 fn stuck_report_verdict() -> Verdict {
     let mut budget = kvm::LogBudget::lock();
-    let (stamps, next, dropped) = budget.state();
+    let state = budget.state();
     // The clock is read with the budget held, so the lines let through
     // are in the budget in the order of their times.
     LogWindow {
-        stamps,
-        next,
-        dropped,
+        stamps: state.stamps,
+        next: state.next,
+        dropped: state.dropped,
     }
     .check(kvm::monotonic_ns(), STUCK_REPORT_INTERVAL_NS)
 }

@@ -10,7 +10,7 @@
 # members, never move one.
 #
 # Needs the tree's installed headers (usr/include), which scripts/selftests.sh
-# makes.
+# makes, for the headers the series leaves alone.
 set -euo pipefail
 STAGE=uapi-layout
 . "$(dirname "$0")/lib.sh"
@@ -23,25 +23,26 @@ export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm${LLVM_SUFFIX}/lib}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The unpatched view: the installed headers, with every uAPI header that the
-# series changes put back as the pristine tree has it.
-cp -r "$kdir/usr/include" "$tmp/old"
+# Both views: the installed headers, with every uAPI header that the series
+# changes installed as the pristine tree (old) and the series (new) have it,
+# so that neither depends on when headers_install last ran.
 changed=$(git -C "$kdir" diff --name-only pristine..HEAD -- include/uapi arch/x86/include/uapi)
-for f in $changed; do
-	rel=${f#include/uapi/}
-	rel=${rel#arch/x86/include/uapi/}
-	if git -C "$kdir" cat-file -e "pristine:$f" 2>/dev/null; then
-		git -C "$kdir" show "pristine:$f" >"$tmp/in.h"
-		(cd "$kdir" && scripts/headers_install.sh "$tmp/in.h" "$tmp/old/$rel")
-	else
-		rm -f "$tmp/old/$rel"
-	fi
-done
 echo "uAPI headers the series changes: ${changed:-none}"
 for v in old new; do
-	inc=$tmp/old
-	[ "$v" = old ] || inc=$kdir/usr/include
-	"$BINDGEN" "$inc/linux/kvm.h" --allowlist-type kvm_run -- -I"$inc" >"$tmp/$v.rs" ||
+	rev=pristine
+	[ "$v" = old ] || rev=HEAD
+	cp -r "$kdir/usr/include" "$tmp/$v"
+	for f in $changed; do
+		rel=${f#include/uapi/}
+		rel=${rel#arch/x86/include/uapi/}
+		if git -C "$kdir" cat-file -e "$rev:$f" 2>/dev/null; then
+			git -C "$kdir" show "$rev:$f" >"$tmp/in.h"
+			(cd "$kdir" && scripts/headers_install.sh "$tmp/in.h" "$tmp/$v/$rel")
+		else
+			rm -f "$tmp/$v/$rel"
+		fi
+	done
+	"$BINDGEN" "$tmp/$v/linux/kvm.h" --allowlist-type kvm_run -- -I"$tmp/$v" >"$tmp/$v.rs" ||
 		die "bindgen failed on the $v uAPI"
 done
 python3 "$KVM_PFEC_TOP/scripts/uapi-layout.py" kvm_run "$tmp/old.rs" "$tmp/new.rs"
