@@ -7,8 +7,8 @@
 //!
 //! - sanitizes every error code hardware hands KVM (SVM #NPF, intercepted
 //!   #PF): bits that collide with KVM's synthetic flags (bits 48 and 49)
-//!   are stripped and counted in the vCPU stat `pfec_synthetic_stripped`,
-//!   with one WARN for the first such code.  KVM calls it only for the codes
+//!   are stripped (KVM counts them in the vCPU stat
+//!   `pfec_synthetic_stripped`), with one WARN for the first such code.  KVM calls it only for the codes
 //!   it can change ([`pfec::error_code::hook_bits`]): at the #NPF entry,
 //!   those with a bit in 48 or 49, at the #PF entry those with a bit in
 //!   63:32, which it drops;
@@ -151,9 +151,6 @@ impl PageFaultHooks for Policy {
                     )
                 },
             );
-        }
-        if !s.collision.is_empty() {
-            vcpu.stat_inc(VcpuStat::SyntheticStripped);
         }
         kvm::HwErrorCode::from_hw_bits(s.code.bits())
     }

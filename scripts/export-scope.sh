@@ -29,8 +29,10 @@ build() {
 copy() {
 	mkdir -p "$tmp/$1"
 	rsync -a --include='*/' --include='*.rs' --exclude='*' "$KVM_PFEC_TOP/rust" "$tmp/$1/"
-	# The test modules have the same module! lines; one module shows it.
-	echo 'obj-m := rust/kvm_pfec.o' >"$tmp/$1/Kbuild"
+	# The project's Kbuild, for kvm_pfec.ko alone: the test modules have
+	# the same module! lines, and one module shows it.
+	sed 's|^obj-m := .*|obj-m := rust/kvm_pfec.o|' "$KVM_PFEC_TOP/Kbuild" >"$tmp/$1/Kbuild"
+	grep -q '^obj-m := rust/kvm_pfec.o$' "$tmp/$1/Kbuild" || die "no obj-m line in Kbuild"
 }
 
 copy unchanged
@@ -49,7 +51,7 @@ case $KVM_PFEC_KERNEL in
 	grep -q '^    name: "kvm_pfec",$' "$src" || die "no name line in $src"
 	sed -i 's/^    name: "kvm_pfec",$/    name: "other_policy",/' "$src"
 	mv "$src" "$tmp/changed/rust/other_policy.rs"
-	echo 'obj-m := rust/other_policy.o' >"$tmp/changed/Kbuild"
+	sed -i 's|^obj-m := rust/kvm_pfec.o$|obj-m := rust/other_policy.o|' "$tmp/changed/Kbuild"
 	what='other_policy.ko'
 	want="rust/other_policy.ko: module uses symbol 'kvm_pfec_register' from namespace 'module:kvm-amd,kvm-intel,kvm_pfec*', but does not import it"
 	;;

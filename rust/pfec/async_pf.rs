@@ -49,7 +49,7 @@ const PFERR_RSVD: u32 = hw::RSVD as u32;
 
 /// Whether no hardware can produce `error_code` as a #PF error code, and
 /// VMX can still inject it (see the module documentation).
-#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
 pub const fn is_impossible_from_hardware(error_code: u32) -> bool {
     let injectable = error_code >> 16 == 0;
     let rsvd_without_present = error_code & PFERR_RSVD != 0 && error_code & PFERR_PRESENT == 0;
@@ -84,7 +84,7 @@ pub struct TokenSlot {
     pub busy: bool,
 }
 
-#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
 impl TokenSlot {
     /// The slot's memory layout.
     pub const fn to_raw(self) -> u64 {

@@ -15,7 +15,7 @@ use core::fmt;
 /// Whether the cases run in the kernel (KUnit, in the module) rather than on
 /// the host.  The exhaustive cases check a sampled subset there, so that the
 /// VM run stays short under TCG; `cargo test` checks everything.
-pub const IN_KERNEL: bool = cfg!(MODULE);
+pub const IN_KERNEL: bool = cfg!(kvm_pfec_kernel);
 
 /// Why a case failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -94,7 +94,7 @@ pub mod hw {
     pub const PF_DEFINED_MASK: u64 = mask_of(&PF_DEFINED);
 
     /// Every bit named above: the #PF ones and those of #NPF and SEV-SNP.
-    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+    #[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
     pub const KNOWN: u64 = mask_of(&[
         PF_DEFINED_MASK,
         GUEST_RMP,
@@ -212,11 +212,11 @@ impl Collision {
 
 // In the kernel, KVM's own `kernel::kvm::ErrorCodeSource`; the host build
 // defines the same variants (see `memory_fault::Record`).
-#[cfg(MODULE)]
+#[cfg(kvm_pfec_kernel)]
 pub use kernel::kvm::ErrorCodeSource as Entry;
 
 /// Where a hardware error code enters KVM (`kernel::kvm::ErrorCodeSource`).
-#[cfg(not(MODULE))]
+#[cfg(not(kvm_pfec_kernel))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
     /// SVM's #NPF: EXITINFO1, 64 bits wide.
@@ -326,7 +326,7 @@ impl SyntheticFlags {
     }
 
     /// The raw bits; never a hardware one.  Only the tests use it.
-    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+    #[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
     pub const fn bits(self) -> u64 {
         self.0
     }
@@ -389,7 +389,7 @@ impl FaultCode {
     }
 
     /// A fault as hardware reported it, before KVM added anything.
-    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+    #[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
     pub const fn from_hw(hw: HwErrorCode) -> Self {
         Self {
             hw,
@@ -398,7 +398,7 @@ impl FaultCode {
     }
 
     /// The `u64` that KVM's C code consumes.
-    #[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+    #[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
     pub const fn to_kvm(self) -> u64 {
         self.hw.0 | self.synthetic.0
     }

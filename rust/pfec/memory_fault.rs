@@ -27,13 +27,13 @@
 //! exit other than a memory fault came in between (the vCPU made progress).
 
 /// Size of kvm_run's exit union.
-#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
 pub const EXIT_UNION_SIZE: usize = 256;
 /// `KVM_MEMORY_FAULT_SPLIT_LOW_SIZE`: what every exit but a memory fault may use.
 pub const LOW_SIZE: usize = 192;
 /// The largest exit in the union: `internal` and `system_event` (two
 /// 32-bit fields and 16 `u64`s).
-#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
 pub const LARGEST_EXIT: usize = 8 + 16 * 8;
 /// Where `split.memory_fault` starts.
 pub const MEMORY_FAULT_OFFSET: usize = LOW_SIZE;
@@ -41,7 +41,7 @@ pub const MEMORY_FAULT_OFFSET: usize = LOW_SIZE;
 pub const LOW_EXIT_REASON_OFFSET: usize = MEMORY_FAULT_OFFSET + 3 * 8;
 /// Where `split.reserved` starts, after `low_exit_reason` and `pad`; it runs
 /// to the end of the union.
-#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
 pub const RESERVED_OFFSET: usize = LOW_EXIT_REASON_OFFSET + 2 * 4;
 
 // The table in the module documentation, at build time; KUnit's
@@ -52,7 +52,7 @@ const _: () = assert!(LOW_EXIT_REASON_OFFSET == 216 && RESERVED_OFFSET == 224);
 const _: () = assert!(RESERVED_OFFSET < EXIT_UNION_SIZE);
 
 /// `KVM_MEMORY_EXIT_FLAG_PRIVATE`.
-#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]
+#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]
 pub const FLAG_PRIVATE: u64 = crate::pfec::error_code::bit(3);
 
 /// `KVM_EXIT_MEMORY_FAULT`.
@@ -89,11 +89,11 @@ pub const fn low_exit_reason(current: u32, last: u32, previous: u32) -> u32 {
 // The host build has no kernel crate; it defines the same fields, and the
 // kernel build, which compiles this code against KVM's types, fails if the
 // two ever part.
-#[cfg(MODULE)]
+#[cfg(kvm_pfec_kernel)]
 pub use kernel::kvm::{MemoryFault as Record, MemoryFaultHistory as History};
 
 /// A `KVM_EXIT_MEMORY_FAULT` record (`kernel::kvm::MemoryFault`).
-#[cfg(not(MODULE))]
+#[cfg(not(kvm_pfec_kernel))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Record {
     /// `KVM_MEMORY_EXIT_FLAG_*`.
@@ -109,7 +109,7 @@ pub const STUCK_THRESHOLD: u32 = 16;
 
 /// A vCPU's last record, and how many times in a row it came
 /// (`kernel::kvm::MemoryFaultHistory`).
-#[cfg(not(MODULE))]
+#[cfg(not(kvm_pfec_kernel))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct History {
     /// The last record.

@@ -19,7 +19,7 @@
 //! only with them, `#[cfg(any(test, kvm_pfec_test))]`: the test code, seed
 //! 003's async #PF codec, which the module does not run, and a few items of
 //! the others.  Some older items say so with
-//! `#[cfg_attr(all(MODULE, not(kvm_pfec_test)), expect(dead_code))]`
+//! `#[cfg_attr(all(kvm_pfec_kernel, not(kvm_pfec_test)), expect(dead_code))]`
 //! instead: the expectation fails the build the day `kvm_pfec.ko` uses one.
 
 #[cfg(any(test, kvm_pfec_test))]

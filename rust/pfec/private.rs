@@ -82,11 +82,11 @@ impl VmKind {
 
 // In the kernel, KVM's own `kernel::kvm::PrivateSite`; the host build
 // defines the same variants (see `memory_fault::Record`).
-#[cfg(MODULE)]
+#[cfg(kvm_pfec_kernel)]
 pub use kernel::kvm::PrivateSite as Site;
 
 /// Where KVM decides `PFERR_PRIVATE_ACCESS` (`kernel::kvm::PrivateSite`).
-#[cfg(not(MODULE))]
+#[cfg(not(kvm_pfec_kernel))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Site {
     /// `kvm_mmu_page_fault()`, for every fault KVM handles.
