@@ -8,10 +8,11 @@
 //! - sanitizes every error code hardware hands KVM (SVM #NPF, intercepted
 //!   #PF): bits that collide with KVM's synthetic flags (bits 48 and 49)
 //!   are stripped (KVM counts them in the vCPU stat
-//!   `pfec_synthetic_stripped`), with one WARN for the first such code.  KVM calls it only for the codes
-//!   it can change ([`pfec::error_code::hook_bits`]): at the #NPF entry,
-//!   those with a bit in 48 or 49, at the #PF entry those with a bit in
-//!   63:32, which it drops;
+//!   `pfec_synthetic_stripped`), with one WARN for the first such code.
+//!   KVM calls it only for the codes it can change
+//!   ([`pfec::error_code::hook_bits`]): at the #NPF entry, those with a
+//!   bit in 48 or 49, at the #PF entry those with a bit in 63:32, which it
+//!   drops;
 //! - decides `PFERR_PRIVATE_ACCESS` where KVM lets a policy decide it
 //!   ([`pfec::private`]): in `kvm_mmu_page_fault()`, for
 //!   `KVM_X86_SW_PROTECTED_VM` guests from the gfn's memory attributes,
